@@ -1,0 +1,43 @@
+package diag
+
+// Stable diagnostic codes. Numbers are never reused; `rampart explain CODE`
+// prints the matching Explanations entry.
+const (
+	// Loading and schema (RMP0xx, RMP1xx).
+	CodeLoad         = "RMP001"
+	CodeSchema       = "RMP100"
+	CodeConflict     = "RMP101"
+	CodeUnknownField = "RMP102"
+	CodeMissingField = "RMP103"
+
+	// Checks CUE cannot express (RMP2xx).
+	CodeCORSWildcardCredentials = "RMP201"
+	CodeJWTNoAudience           = "RMP202"
+	CodeAPIKeyInLoggedQuery     = "RMP203"
+	CodeAuthEndpointNoRateLimit = "RMP204"
+	CodeHSTSPlaintext           = "RMP205"
+	CodeSensitiveUnauthed       = "RMP206"
+	CodeLiteralSecret           = "RMP207"
+	CodeUnknownReference        = "RMP208"
+	CodeWaiverExpired           = "RMP209"
+	CodeDuplicateRoute          = "RMP210"
+	CodeJWTKeySource            = "RMP211"
+	CodeNoProviders             = "RMP212"
+	CodeDenyAll                 = "RMP213"
+	CodeWeakTLS                 = "RMP214"
+	CodeConsumerKey             = "RMP215"
+	CodeCredentialsPlaintext    = "RMP216"
+	CodeMTLSWithoutClientAuth   = "RMP217"
+	CodeUpstreamTLSOff          = "RMP218"
+	CodeSharedRateLimit         = "RMP219"
+	CodeUnusedWaiver            = "RMP220"
+	CodeInsecureURL             = "RMP221"
+
+	// Baselines (RMP3xx).
+	CodeBaseline = "RMP300"
+
+	// Targets (RMP4xx).
+	CodeUnsupported = "RMP400"
+	CodeWaived      = "RMP401"
+	CodeTargetLimit = "RMP402"
+)

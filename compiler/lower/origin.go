@@ -1,0 +1,61 @@
+package lower
+
+import (
+	"cuelang.org/go/cue"
+	"cuelang.org/go/cue/token"
+
+	"github.com/rampart-policy/rampart/compiler/diag"
+	"github.com/rampart-policy/rampart/compiler/ir"
+)
+
+// origin returns where the value at the given field path was set.
+func (l *lowerer) origin(fields ...string) ir.Origin {
+	sels := make([]cue.Selector, len(fields))
+	for i, f := range fields {
+		sels[i] = cue.Str(f)
+	}
+	return l.originPath(cue.MakePath(sels...))
+}
+
+// originPath returns where the value at path was set: the user's file
+// when the user wrote it, else the baseline or schema file.
+func (l *lowerer) originPath(p cue.Path) ir.Origin {
+	v := l.res.Value.LookupPath(p)
+	o := ir.Origin{Path: p.String()}
+	if !v.Exists() {
+		return o
+	}
+	pos := l.bestPos(v)
+	if !pos.IsValid() {
+		return o
+	}
+	o.File, o.Line, o.Col = l.res.Display(pos.Filename()), pos.Line(), pos.Column()
+	if c, ok := l.res.Controls.At(o.File, o.Line); ok {
+		o.Baseline = c.Baseline
+	}
+	return o
+}
+
+// bestPos prefers a position in the user's files among the value's
+// conjuncts.
+func (l *lowerer) bestPos(v cue.Value) token.Pos {
+	first := v.Pos()
+	if first.IsValid() && !isEmbedded(l.res.Display(first.Filename())) {
+		return first
+	}
+	op, parts := v.Expr()
+	if op != cue.AndOp {
+		return first
+	}
+	for _, p := range parts {
+		if pos := p.Pos(); pos.IsValid() && !isEmbedded(l.res.Display(pos.Filename())) {
+			return pos
+		}
+	}
+	return first
+}
+
+// pos converts an origin to a diagnostic position.
+func pos(o ir.Origin) diag.Pos { return diag.Pos{File: o.File, Line: o.Line, Col: o.Col} }
+
+func isEmbedded(name string) bool { return len(name) >= 12 && name[:12] == "rampart.dev/" }

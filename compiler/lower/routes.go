@@ -1,0 +1,178 @@
+package lower
+
+import (
+	"slices"
+	"strings"
+
+	"github.com/rampart-policy/rampart/compiler/ir"
+)
+
+// service lowers one service and resolves each route's effective controls.
+func (l *lowerer) service(name string, s rawService) *ir.Service {
+	out := &ir.Service{Name: name, UpstreamURL: s.Upstream.URL, Listeners: s.Listeners,
+		Classification: s.Classification, Owner: s.Owner, Purpose: s.Purpose,
+		DataCategories: s.DataCategories, Routes: []*ir.Route{}, Origin: l.origin("services", name)}
+	if t := s.Upstream.TLS; t != nil {
+		out.UpstreamTLS = &ir.UpstreamTLS{Verify: t.Verify, CAFile: t.CA, ServerName: t.ServerName}
+		if c := t.ClientCertificate; c != nil {
+			out.UpstreamTLS.CertFile, out.UpstreamTLS.KeyFile = c.Cert, c.Key
+		}
+	}
+	for _, rn := range sortedKeys(s.Routes) {
+		out.Routes = append(out.Routes, l.route(name, &s, rn, s.Routes[rn]))
+	}
+	return out
+}
+
+// level is one level of inheritance with the CUE path prefix it lives at.
+type level struct {
+	scope string
+	c     *rawControls
+	path  []string
+}
+
+// route resolves a route: the nearest level that sets a control wins;
+// rate limits and extra headers merge by name, nearer levels replacing.
+func (l *lowerer) route(svc string, s *rawService, name string, r rawRoute) *ir.Route {
+	levels := []level{
+		{"route", &r.rawControls, []string{"services", svc, "routes", name}},
+		{"service", &s.rawControls, []string{"services", svc}},
+		{"policy", &l.raw.Defaults, []string{"defaults"}},
+	}
+	out := &ir.Route{Name: name, ID: svc + "/" + name, Service: svc, Path: r.Path, Prefix: r.Match == "prefix",
+		Methods: r.Methods, Classification: r.Classification, Public: r.Public, AuthEndpoint: r.AuthEndpoint,
+		Providers: []string{}, Rules: []ir.Rule{}, RateLimits: []ir.RateLimit{},
+		Origin: l.origin(levels[0].path...), Origins: map[string]ir.Origin{}}
+	if lv, ok := nearest(levels, func(c *rawControls) bool { return c.Authentication != nil }); ok && !r.Public {
+		out.Providers = slices.Clone(*lv.c.Authentication)
+		out.Origins[ir.CtlAuthzRules+".providers"] = l.origin(append(lv.path, "authentication")...)
+	}
+	if lv, ok := nearest(levels, func(c *rawControls) bool { return c.Allow != nil }); ok && !r.Public {
+		for _, rr := range *lv.c.Allow {
+			out.Rules = append(out.Rules, ir.Rule{Methods: rr.Methods, Roles: rr.Roles, Scopes: rr.Scopes, AnyAuthenticated: rr.AnyAuthenticated})
+		}
+		out.Origins[ir.CtlAuthzRules] = l.origin(append(lv.path, "allow")...)
+	}
+	out.RateLimits = l.rateLimits(levels)
+	out.Limits = resolveLimits(levels)
+	if lv, ok := nearest(levels, func(c *rawControls) bool { return c.ContentTypes != nil }); ok {
+		out.ContentTypes = *lv.c.ContentTypes
+	}
+	if lv, ok := nearest(levels, func(c *rawControls) bool { return c.CORS != nil }); ok {
+		c := lv.c.CORS
+		out.CORS = &ir.CORS{AllowOrigins: c.AllowOrigins, AllowMethods: nonNil(c.AllowMethods), AllowHeaders: nonNil(c.AllowHeaders),
+			ExposeHeaders: nonNil(c.ExposeHeaders), AllowCredentials: c.AllowCredentials, MaxAgeSeconds: c.MaxAgeSeconds}
+		out.Origins[ir.CtlCORS] = l.origin(append(lv.path, "cors")...)
+	}
+	out.Headers = resolveHeaders(levels)
+	out.AccessLog = l.raw.Logging.Enabled
+	if lv, ok := nearest(levels, func(c *rawControls) bool { return c.AccessLog != nil }); ok {
+		out.AccessLog = l.raw.Logging.Enabled && *lv.c.AccessLog
+	}
+	return out
+}
+
+// nearest returns the first level whose controls satisfy set.
+func nearest(levels []level, set func(*rawControls) bool) (level, bool) {
+	for _, lv := range levels {
+		if set(lv.c) {
+			return lv, true
+		}
+	}
+	return level{}, false
+}
+
+// rateLimits merges rate limits by name, nearer levels replacing farther.
+func (l *lowerer) rateLimits(levels []level) []ir.RateLimit {
+	byName := map[string]ir.RateLimit{}
+	for i := len(levels) - 1; i >= 0; i-- {
+		lv := levels[i]
+		for _, n := range sortedKeys(lv.c.RateLimits) {
+			rl := lv.c.RateLimits[n]
+			byName[n] = ir.RateLimit{Name: n, Scope: lv.scope, Requests: rl.Requests, Per: rl.Per, PerHour: rl.PerHour,
+				Burst: rl.Burst, Key: rl.Key, Header: rl.Header, Shared: rl.Shared,
+				Origin: l.origin(append(lv.path, "rateLimits", n)...)}
+		}
+	}
+	out := []ir.RateLimit{}
+	for _, n := range sortedKeys(byName) {
+		out = append(out, byName[n])
+	}
+	return out
+}
+
+// resolveLimits takes each limit from the nearest level that sets it.
+func resolveLimits(levels []level) ir.Limits {
+	pick := func(get func(*rawControls) *int) int {
+		for _, lv := range levels {
+			if v := get(lv.c); v != nil {
+				return *v
+			}
+		}
+		return 0
+	}
+	return ir.Limits{
+		MaxBodyBytes:    pick(func(c *rawControls) *int { return c.Limits.MaxBodyBytes }),
+		MaxHeaderBytes:  pick(func(c *rawControls) *int { return c.Limits.MaxHeaderBytes }),
+		HeaderTimeout:   pick(func(c *rawControls) *int { return c.Limits.Timeouts.HeaderSeconds }),
+		BodyTimeout:     pick(func(c *rawControls) *int { return c.Limits.Timeouts.BodySeconds }),
+		IdleTimeout:     pick(func(c *rawControls) *int { return c.Limits.Timeouts.IdleSeconds }),
+		UpstreamTimeout: pick(func(c *rawControls) *int { return c.Limits.Timeouts.UpstreamSeconds }),
+	}
+}
+
+// resolveHeaders builds the full effective header set: each standard
+// header from the nearest level that sets it or its secure default, then
+// extra headers merged by name and sorted.
+func resolveHeaders(levels []level) ir.Headers {
+	pick := func(get func(*rawControls) *string, def string) string {
+		for _, lv := range levels {
+			if v := get(lv.c); v != nil {
+				return *v
+			}
+		}
+		return def
+	}
+	var set []ir.Header
+	add := func(name, value string) {
+		if value != "" {
+			set = append(set, ir.Header{Name: name, Value: value})
+		}
+	}
+	add("Content-Security-Policy", pick(func(c *rawControls) *string { return c.Headers.ContentSecurityPolicy }, ""))
+	add("X-Content-Type-Options", pick(func(c *rawControls) *string { return c.Headers.ContentTypeOptions }, "nosniff"))
+	add("X-Frame-Options", pick(func(c *rawControls) *string { return c.Headers.FrameOptions }, "DENY"))
+	add("Referrer-Policy", pick(func(c *rawControls) *string { return c.Headers.ReferrerPolicy }, "no-referrer"))
+	add("Cache-Control", pick(func(c *rawControls) *string { return c.Headers.CacheControl }, ""))
+	extra := map[string]string{}
+	for i := len(levels) - 1; i >= 0; i-- {
+		for k, v := range levels[i].c.Headers.Extra {
+			extra[canonicalHeader(k)] = v
+		}
+	}
+	for _, k := range sortedKeys(extra) {
+		if !slices.ContainsFunc(set, func(h ir.Header) bool { return strings.EqualFold(h.Name, k) }) {
+			add(k, extra[k])
+		}
+	}
+	hide := true
+	for _, lv := range levels {
+		if v := lv.c.Headers.HideServerTokens; v != nil {
+			hide = *v
+			break
+		}
+	}
+	return ir.Headers{Set: set, HideServerTokens: hide}
+}
+
+// canonicalHeader capitalises each dash-separated word, as Go's
+// http.CanonicalHeaderKey does, so header sets compare stably.
+func canonicalHeader(s string) string {
+	parts := strings.Split(strings.ToLower(s), "-")
+	for i, p := range parts {
+		if p != "" {
+			parts[i] = strings.ToUpper(p[:1]) + p[1:]
+		}
+	}
+	return strings.Join(parts, "-")
+}
