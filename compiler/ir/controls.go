@@ -78,38 +78,40 @@ type Need struct {
 	Route string
 	// Detail narrows the need in words, for messages.
 	Detail string
+	// Origin is where the policy asks for the control.
+	Origin Origin
 }
 
 // Needs lists every control the policy requires, sorted by control and
 // route, so capability checks can fail closed on anything a target lacks.
 func (p *Policy) Needs() []Need {
 	var out []Need
-	add := func(ctl, route, detail string) { out = append(out, Need{Control: ctl, Route: route, Detail: detail}) }
+	add := func(ctl, detail string, o Origin) { out = append(out, Need{Control: ctl, Detail: detail, Origin: o}) }
 	for _, l := range p.Listeners {
 		if l.TLS == nil {
 			continue
 		}
-		add(CtlTLS, "", "listener "+l.Name)
+		add(CtlTLS, "listener "+l.Name, l.TLS.Origin)
 		if l.TLS.HSTS != nil {
-			add(CtlHSTS, "", "listener "+l.Name)
+			add(CtlHSTS, "listener "+l.Name, l.TLS.Origin)
 		}
 		if l.TLS.ClientAuth != nil {
-			add(CtlMTLS, "", "listener "+l.Name)
+			add(CtlMTLS, "listener "+l.Name, l.TLS.Origin)
 		}
 		if l.RedirectPort != 0 {
-			add(CtlRedirect, "", "listener "+l.Name)
+			add(CtlRedirect, "listener "+l.Name, l.Origin)
 		}
 	}
 	if p.AuthFailures != nil {
-		add(CtlAuthFailures, "", "")
+		add(CtlAuthFailures, "", p.AuthFailures.Origin)
 	}
 	if p.RejectUndeclared {
-		add(CtlUndeclared, "", "")
+		add(CtlUndeclared, "", Origin{})
 	}
 	if p.Logging.Enabled {
-		add(CtlAccessLog, "", "")
+		add(CtlAccessLog, "", p.Logging.Origin)
 		if len(p.Logging.Redact) > 0 {
-			add(CtlRedact, "", "")
+			add(CtlRedact, "", p.Logging.Origin)
 		}
 	}
 	providers := map[string]*Provider{}
@@ -118,7 +120,7 @@ func (p *Policy) Needs() []Need {
 	}
 	for _, s := range p.Services {
 		if s.UpstreamTLS != nil {
-			add(CtlUpstreamTLS, "", "service "+s.Name)
+			add(CtlUpstreamTLS, "service "+s.Name, s.Origin)
 		}
 		for _, r := range s.Routes {
 			out = append(out, r.needs(providers)...)
@@ -130,12 +132,16 @@ func (p *Policy) Needs() []Need {
 		}
 		return compareStrings(a.Route, b.Route)
 	})
-	return slices.Compact(out)
+	return slices.CompactFunc(out, func(a, b Need) bool {
+		return a.Control == b.Control && a.Route == b.Route && a.Detail == b.Detail
+	})
 }
 
 func (r *Route) needs(providers map[string]*Provider) []Need {
 	var out []Need
-	add := func(ctl, detail string) { out = append(out, Need{Control: ctl, Route: r.ID, Detail: detail}) }
+	add := func(ctl, detail string) {
+		out = append(out, Need{Control: ctl, Route: r.ID, Detail: detail, Origin: r.Origin})
+	}
 	add(CtlMethods, "")
 	for _, name := range r.Providers {
 		if pr := providers[name]; pr != nil {

@@ -25,8 +25,8 @@ type Result struct {
 	Package string
 	// Files are the user's files that make up the package, by display name.
 	Files []string
-	// Sources maps each of the user's display names to its content, for
-	// digests and reports.
+	// Sources maps each of the user's files, by path relative to the
+	// policy directory, to its content, for digests and reports.
 	Sources map[string][]byte
 	// Controls is the index of baseline controls by file and line.
 	Controls *ControlIndex
@@ -91,7 +91,11 @@ func Load(ctx context.Context, dir string) (*Result, diag.List, error) {
 			return nil, nil, err
 		}
 		res.Files = append(res.Files, name)
-		res.Sources[name] = data
+		rel, err := filepath.Rel(src.dir, f.Filename)
+		if err != nil {
+			rel = f.Filename
+		}
+		res.Sources[filepath.ToSlash(rel)] = data
 	}
 	slices.Sort(res.Files)
 	v := cuecontext.New().BuildInstance(inst)

@@ -68,7 +68,7 @@ func (l *lowerer) policy() *ir.Policy {
 		b := r.Baselines[id]
 		p.Baselines = append(p.Baselines, ir.Baseline{ID: id, Title: b.Title, Version: b.Version})
 	}
-	for _, f := range l.res.Files {
+	for _, f := range sortedKeys(l.res.Sources) {
 		sum := sha256.Sum256(l.res.Sources[f])
 		p.Sources = append(p.Sources, ir.Source{File: f, SHA256: hex.EncodeToString(sum[:])})
 	}

@@ -1,0 +1,113 @@
+package config
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"slices"
+	"strings"
+)
+
+// Decode strictly decodes a config: unknown fields, trailing data and an
+// unknown apiVersion are errors, and the result must Validate.
+func Decode(r io.Reader) (*Config, error) {
+	dec := json.NewDecoder(r)
+	dec.DisallowUnknownFields()
+	var c Config
+	if err := dec.Decode(&c); err != nil {
+		return nil, fmt.Errorf("decoding proxy config: %w", err)
+	}
+	if dec.More() {
+		return nil, errors.New("decoding proxy config: trailing data after the config")
+	}
+	if err := c.Validate(); err != nil {
+		return nil, err
+	}
+	return &c, nil
+}
+
+// DecodeBytes is Decode on a byte slice.
+func DecodeBytes(b []byte) (*Config, error) { return Decode(bytes.NewReader(b)) }
+
+// Validate checks what the proxy relies on: a known version, references
+// that resolve, one kind per provider, secret references only.
+func (c *Config) Validate() error {
+	var errs []error
+	if c.APIVersion != APIVersion {
+		errs = append(errs, fmt.Errorf("apiVersion %q: this proxy reads %q", c.APIVersion, APIVersion))
+	}
+	names := func(n int, get func(int) string) map[string]bool {
+		m := map[string]bool{}
+		for i := range n {
+			m[get(i)] = true
+		}
+		return m
+	}
+	listeners := names(len(c.Listeners), func(i int) string { return c.Listeners[i].Name })
+	providers := names(len(c.Providers), func(i int) string { return c.Providers[i].Name })
+	upstreams := names(len(c.Upstreams), func(i int) string { return c.Upstreams[i].Name })
+	for _, p := range c.Providers {
+		errs = append(errs, p.validate()...)
+	}
+	for _, r := range c.Routes {
+		errs = append(errs, r.validate(listeners, providers, upstreams)...)
+	}
+	if c.Redis != nil && c.Redis.PasswordRef != "" && !IsSecretRef(c.Redis.PasswordRef) {
+		errs = append(errs, errors.New("redis.passwordRef is not a secret reference"))
+	}
+	return errors.Join(errs...)
+}
+
+func (p Provider) validate() []error {
+	var errs []error
+	n := 0
+	for _, set := range []bool{p.APIKey != nil, p.JWT != nil, p.MTLS != nil, p.Introspection != nil} {
+		if set {
+			n++
+		}
+	}
+	if n != 1 {
+		errs = append(errs, fmt.Errorf("provider %s: %d kinds set, want 1", p.Name, n))
+	}
+	if p.APIKey != nil {
+		for _, k := range p.APIKey.Consumers {
+			if (k.KeyHash == "") == (k.KeyRef == "") || (k.KeyRef != "" && !IsSecretRef(k.KeyRef)) {
+				errs = append(errs, fmt.Errorf("provider %s consumer %s: want a keyHash or a secret keyRef", p.Name, k.Name))
+			}
+		}
+	}
+	if p.Introspection != nil && !IsSecretRef(p.Introspection.ClientSecret) {
+		errs = append(errs, fmt.Errorf("provider %s: clientSecretRef is not a secret reference", p.Name))
+	}
+	return errs
+}
+
+func (r Route) validate(listeners, providers, upstreams map[string]bool) []error {
+	var errs []error
+	for _, l := range r.Listeners {
+		if !listeners[l] {
+			errs = append(errs, fmt.Errorf("route %s: unknown listener %q", r.ID, l))
+		}
+	}
+	for _, p := range r.Providers {
+		if !providers[p] {
+			errs = append(errs, fmt.Errorf("route %s: unknown provider %q", r.ID, p))
+		}
+	}
+	if !upstreams[r.Upstream] {
+		errs = append(errs, fmt.Errorf("route %s: unknown upstream %q", r.ID, r.Upstream))
+	}
+	if !r.Public && len(r.Providers) == 0 {
+		errs = append(errs, fmt.Errorf("route %s: not public and no providers", r.ID))
+	}
+	return errs
+}
+
+// IsSecretRef reports whether s is "env:", "file:" or "vault:" followed by
+// a name.
+func IsSecretRef(s string) bool {
+	scheme, rest, ok := strings.Cut(s, ":")
+	return ok && rest != "" && slices.Contains([]string{"env", "file", "vault"}, scheme)
+}

@@ -1,0 +1,42 @@
+// Package targetapi holds the types every target implements; package
+// targets re-exports them. It exists so that targets/<name> packages and
+// the targets list can share them without an import cycle.
+package targetapi
+
+import (
+	"context"
+
+	"github.com/rampart-policy/rampart/compiler/ir"
+)
+
+// Target compiles the IR for one gateway.
+type Target interface {
+	// Name is the target's name on the command line: "goproxy", "nginx", …
+	Name() string
+	// Capabilities says which controls the target enforces for this
+	// policy (the answer may depend on settings such as Kong's edition).
+	Capabilities(p *ir.Policy) Capabilities
+	// Build writes the target's artifacts. It must not modify p, must be
+	// deterministic, and verifies its own output before returning it.
+	Build(ctx context.Context, p *ir.Policy) ([]Artifact, error)
+}
+
+// Capabilities maps a control ID to how the target enforces it. A control
+// missing from the map is not enforced.
+type Capabilities map[string]Support
+
+// Support describes how a target enforces a control.
+type Support struct {
+	// Mechanism names the target's mechanism, for reports
+	// ("limit_req", "jwt_authn", "crypto/tls", …).
+	Mechanism string
+	// Delegated is true when the target enforces the control by asking
+	// rampart's authorizer.
+	Delegated bool
+}
+
+// Artifact is one output file, relative to the target's output directory.
+type Artifact struct {
+	Path string
+	Data []byte
+}
