@@ -5,6 +5,7 @@ import (
 	"slices"
 	"strings"
 
+	"cuelang.org/go/cue"
 	"cuelang.org/go/cue/ast"
 	cueerrors "cuelang.org/go/cue/errors"
 	"cuelang.org/go/cue/token"
@@ -17,6 +18,7 @@ type converter struct {
 	controls *ControlIndex
 	embeds   map[string]bool
 	display  func(string) string
+	value    *cue.Value // set once the instance is built
 }
 
 func newConverter(c *ControlIndex, files []*ast.File, display func(string) string) *converter {
@@ -111,6 +113,11 @@ func (c *converter) one(e cueerrors.Error, fallback string) diag.Diagnostic {
 	d := diag.Diagnostic{Severity: diag.Error, Code: fallback, Path: p, Detail: e.Error()}
 	positions := c.allPositions(e)
 	d.Pos = c.userPos(positions)
+	if (!d.Pos.IsValid() || isEmbedded(d.Pos.File)) && c.value != nil {
+		if p, ok := c.pathPos(e.Path()); ok {
+			d.Pos = p
+		}
+	}
 	for _, pos := range positions {
 		if ctl, ok := c.controls.At(pos.Filename(), pos.Line()); ok {
 			d.Code = diag.CodeBaseline
@@ -229,6 +236,27 @@ func (c *converter) userPos(ps []pos) diag.Pos {
 		return a.offset - b.offset
 	})
 	return toPos(user[len(user)-1])
+}
+
+// pathPos finds the user's position of the deepest existing value along
+// path, for errors whose positions are all in the schema.
+func (c *converter) pathPos(path []string) (diag.Pos, bool) {
+	for n := len(path); n > 0; n-- {
+		sels := make([]cue.Selector, n)
+		for i, f := range path[:n] {
+			sels[i] = cue.Str(f)
+		}
+		v := c.value.LookupPath(cue.MakePath(sels...))
+		if !v.Exists() {
+			continue
+		}
+		if tp := v.Pos(); tp.IsValid() {
+			if name := c.display(tp.Filename()); !isEmbedded(name) {
+				return diag.Pos{File: name, Line: tp.Line(), Col: tp.Column()}, true
+			}
+		}
+	}
+	return diag.Pos{}, false
 }
 
 func toPos(p pos) diag.Pos {

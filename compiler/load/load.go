@@ -99,6 +99,7 @@ func Load(ctx context.Context, dir string) (*Result, diag.List, error) {
 	}
 	slices.Sort(res.Files)
 	v := cuecontext.New().BuildInstance(inst)
+	conv.value = &v
 	if err := v.Validate(cue.Concrete(true), cue.Final()); err != nil {
 		return nil, conv.convert(err, diag.CodeSchema), nil
 	}

@@ -46,6 +46,10 @@ func Lower(res *load.Result, opts Options) (*ir.Policy, diag.List, error) {
 		today = time.Now()
 	}
 	l := &lowerer{res: res, raw: raw, today: today.UTC().Format("2006-01-02")}
+	l.checkKeys()
+	if l.diags.HasErrors() {
+		return nil, l.diags.Sort(), nil
+	}
 	p := l.policy()
 	l.check(p)
 	return p, l.diags.Sort(), nil

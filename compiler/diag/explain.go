@@ -1,0 +1,82 @@
+package diag
+
+import "slices"
+
+// Explanation is the long form of a diagnostic code.
+type Explanation struct {
+	Title string
+	Text  string
+}
+
+// Explain returns the explanation of code.
+func Explain(code string) (Explanation, bool) {
+	e, ok := explanations[code]
+	return e, ok
+}
+
+// Codes lists every code with an explanation, sorted.
+func Codes() []string {
+	out := make([]string, 0, len(explanations))
+	for c := range explanations {
+		out = append(out, c)
+	}
+	slices.Sort(out)
+	return out
+}
+
+var explanations = map[string]Explanation{
+	CodeLoad: {"the policy could not be loaded",
+		"The directory could not be read as one CUE package: a syntax error, an import that does not\nexist (rampart ships rampart.dev/schema and rampart.dev/baselines/<id>), several packages in\none directory, or a stale vendored copy of rampart's packages under cue.mod/pkg/rampart.dev.\nFix the file and line shown."},
+	CodeSchema: {"the policy does not match the schema",
+		"A value does not satisfy the hardening schema. The message names the path; the related line\npoints at the schema constraint."},
+	CodeConflict: {"a value is not allowed here",
+		"The value conflicts with what the schema allows at this path: the wrong type, a value outside\nthe allowed set, or a string that does not match the required pattern (host names, paths,\nheader names and file paths are restricted so that nothing can be injected into a gateway's\nconfiguration)."},
+	CodeUnknownField: {"unknown field",
+		"The schema's definitions are closed: a field it does not define is an error rather than being\nignored, because an ignored, misspelt control (\"rateLimts\") would silently leave an API\nunprotected. Check the spelling against the schema reference in the README."},
+	CodeMissingField: {"a required field is missing",
+		"The schema or a baseline requires this field and the policy does not set it. Baselines use\nrequired fields for controls that must be present, such as TLS on every listener."},
+	CodeCORSWildcardCredentials: {"CORS allows credentials from any origin",
+		"allowCredentials: true with allowOrigins containing \"*\" lets any web site make authenticated\nrequests with the user's cookies or tokens. Browsers refuse the literal combination, and gateways\nthat reflect the Origin header to work around it expose the API to every site. Name the trusted\norigins."},
+	CodeJWTNoAudience: {"JWT provider without audience",
+		"Without audiences, a token that the same issuer minted for another API is accepted here\n(OWASP API2:2023 Broken Authentication). Set audiences to the values this API's tokens carry."},
+	CodeAPIKeyInLoggedQuery: {"API key read from a logged query string",
+		"The provider reads the API key from the query string and the access log records query strings\nwithout redacting that parameter, so every key would be written to the logs. Read the key from a\nheader, or keep logging.redactCredentials on, or redact the parameter."},
+	CodeAuthEndpointNoRateLimit: {"authentication endpoint without a rate limit",
+		"Routes marked authEndpoint (login, token, password reset) are the target of credential\nstuffing and brute force (OWASP API2:2023, PCI DSS 8.3.4). Give the route a rate limit."},
+	CodeHSTSPlaintext: {"HSTS on a plaintext listener",
+		"Browsers ignore Strict-Transport-Security received over plain HTTP (RFC 6797 §7.2). Configure\nhsts on a TLS listener, and redirect plaintext to HTTPS with redirectHTTP."},
+	CodeSensitiveUnauthed: {"phi or pci route without authentication",
+		"A route classified phi or pci is public. Protected health information and cardholder data must\nnot be served without authentication (HIPAA 164.312(d), PCI DSS 8.3.1)."},
+	CodeLiteralSecret: {"literal secret in the policy",
+		"A secret field holds something that is not a reference. Policies live in git and compiled\nconfiguration is widely readable: give \"env:NAME\", \"file:/path\" or \"vault:mount/path#key\",\nand store API keys as \"sha256:<hex>\" hashes (PCI DSS 8.6.2)."},
+	CodeUnknownReference: {"reference to something the policy does not declare",
+		"A service names a listener, a route names an authentication provider, or a waiver names a\nroute that does not exist."},
+	CodeWaiverExpired: {"expired waiver",
+		"A waiver's expiry date has passed. Waivers are temporary by design: renew it with a new date and\napprover, or enforce the control."},
+	CodeDuplicateRoute: {"two routes match the same request",
+		"Two routes match the same method and path on the same listener, so which controls apply would\ndepend on the gateway. Merge them or make the paths distinct."},
+	CodeJWTKeySource: {"JWT provider key source",
+		"A JWT provider needs exactly one of jwksURI (keys fetched over HTTPS) and localJWKS (a JWKS file\nthe deployer provides)."},
+	CodeNoProviders: {"route needs authentication but has no provider",
+		"Routes authenticate by default. This route is not public, yet no authentication providers are\nset on the route, its service or the policy defaults."},
+	CodeDenyAll: {"route denies every request",
+		"Authorization is default deny: a request is allowed only when an allow rule matches. This route\nhas no rules, so every request gets 403. Add allow rules (roles, scopes or anyAuthenticated)."},
+	CodeWeakTLS: {"TLS below 1.2",
+		"TLS 1.0 and 1.1 are deprecated (RFC 8996) and fail every baseline rampart ships."},
+	CodeConsumerKey: {"API-key consumer key",
+		"Each API-key consumer needs exactly one of keyHash (\"sha256:\" and the hex SHA-256 of the key)\nand keyRef (a secret reference)."},
+	CodeCredentialsPlaintext: {"credentials over plaintext",
+		"A route that takes credentials is served on a listener without TLS, so tokens and keys cross\nthe network in clear (PCI DSS 8.3.2). Serve it on TLS listeners only."},
+	CodeMTLSWithoutClientAuth: {"mTLS provider without client-certificate verification",
+		"An mtls provider identifies clients by their verified certificate, which only exists when every\nlistener serving the route sets tls.clientAuth."},
+	CodeUpstreamTLSOff: {"upstream certificate not verified",
+		"upstream.tls.verify is false: the gateway accepts any certificate from the upstream, so the\nre-encrypted hop can be intercepted (HIPAA 164.312(e), OWASP API10:2023)."},
+	CodeInsecureURL: {"credential URL is not HTTPS",
+		"A JWKS URI, issuer or introspection endpoint uses http://: keys, tokens and client secrets would\ncross the network in clear and could be replaced by an attacker."},
+	CodeBaseline: {"the policy weakens a baseline",
+		"The policy unifies with a baseline (hipaa.#Policy, …) and sets a value the baseline forbids.\nA policy can tighten a baseline but never weaken it. The message names the baseline control;\nthe related line shows the baseline's constraint. To deviate on purpose, don't edit the\nbaseline: discuss it with the baseline's owners."},
+	CodeUnsupported: {"a target cannot enforce a control",
+		"rampart fails closed: when a target cannot enforce a control the policy asks for, build fails\nand names the control, the route and the target. Choose another target, delegate to rampart's\nauthorizer where the target supports it, or add a waiver (control, target, route, reason,\napprover, expires), which every report shows."},
+	CodeWaived: {"a control is waived on a target",
+		"A waiver covers a control the target cannot enforce. The build goes on, and the waiver appears\nin reports until it expires."},
+}

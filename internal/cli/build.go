@@ -1,0 +1,122 @@
+package cli
+
+import (
+	"fmt"
+	"os"
+	"path/filepath"
+
+	"github.com/spf13/cobra"
+
+	"github.com/rampart-policy/rampart/compiler"
+	"github.com/rampart-policy/rampart/compiler/diag"
+	"github.com/rampart-policy/rampart/targets"
+)
+
+func newBuildCmd(s *streams) *cobra.Command {
+	var target, outDir string
+	var verbose bool
+	cmd := &cobra.Command{
+		Use:   "build --target nginx|kong|envoy|goproxy|all [-o DIR] PATH",
+		Short: "Compile a policy into configuration for one or every target",
+		Long: `build compiles the policy in PATH and writes each target's artifacts to
+DIR/<target>/. Nothing is written unless the policy compiles cleanly for every
+requested target: a control a target cannot enforce is an error (exit 1)
+unless a waiver covers it, and a previous good build is never replaced by a bad
+one.`,
+		Args: exactlyOnePath,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			ts, err := selectTargets(target)
+			if err != nil {
+				return usageError(err)
+			}
+			p, diags, err := compiler.Compile(cmd.Context(), compiler.Input{Dir: args[0]}, compiler.Options{})
+			if err != nil {
+				return usageError(err)
+			}
+			if p != nil && !diags.HasErrors() {
+				for _, t := range ts {
+					diags = append(diags, targets.Check(t, p)...)
+				}
+			}
+			diag.PrintText(s.err, diags.Sort(), verbose)
+			if diags.HasErrors() {
+				fmt.Fprintf(s.err, "%s; nothing written\n", diag.Summary(diags))
+				return policyFailed()
+			}
+			built := map[string][]targets.Artifact{}
+			for _, t := range ts {
+				arts, err := t.Build(cmd.Context(), p)
+				if err != nil {
+					fmt.Fprintf(s.err, "rampart: %v; nothing written\n", err)
+					return policyFailed()
+				}
+				built[t.Name()] = arts
+			}
+			for _, t := range ts {
+				dir := filepath.Join(outDir, t.Name())
+				if err := writeAtomic(dir, built[t.Name()]); err != nil {
+					return usageError(err)
+				}
+				for _, a := range built[t.Name()] {
+					fmt.Fprintf(s.out, "wrote %s\n", filepath.Join(dir, a.Path))
+				}
+			}
+			return nil
+		},
+	}
+	cmd.Flags().StringVar(&target, "target", "all", "target: goproxy or all (nginx, kong and envoy as they land)")
+	cmd.Flags().StringVarP(&outDir, "output", "o", "out", "output directory; each target writes DIR/<target>/")
+	cmd.Flags().BoolVarP(&verbose, "verbose", "v", false, "show the raw CUE error under each diagnostic")
+	return cmd
+}
+
+// selectTargets resolves --target.
+func selectTargets(name string) ([]targets.Target, error) {
+	if name == "all" {
+		return targets.All(), nil
+	}
+	t, err := targets.ByName(name)
+	if err != nil {
+		return nil, err
+	}
+	return []targets.Target{t}, nil
+}
+
+// writeAtomic replaces dir with exactly the given artifacts: they are
+// written to a sibling temporary directory first, which is then renamed
+// into place, so a reader never sees a half-written build.
+func writeAtomic(dir string, arts []targets.Artifact) error {
+	parent := filepath.Dir(dir)
+	if err := os.MkdirAll(parent, 0o755); err != nil {
+		return err
+	}
+	tmp, err := os.MkdirTemp(parent, "."+filepath.Base(dir)+".tmp-")
+	if err != nil {
+		return err
+	}
+	defer os.RemoveAll(tmp)
+	for _, a := range arts {
+		p := filepath.Join(tmp, filepath.FromSlash(a.Path))
+		if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
+			return err
+		}
+		if err := os.WriteFile(p, a.Data, 0o644); err != nil {
+			return err
+		}
+	}
+	if err := os.Chmod(tmp, 0o755); err != nil {
+		return err
+	}
+	old := dir + ".old"
+	os.RemoveAll(old)
+	if _, err := os.Stat(dir); err == nil {
+		if err := os.Rename(dir, old); err != nil {
+			return err
+		}
+	}
+	if err := os.Rename(tmp, dir); err != nil {
+		os.Rename(old, dir)
+		return err
+	}
+	return os.RemoveAll(old)
+}

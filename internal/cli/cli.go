@@ -1,0 +1,94 @@
+package cli
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+
+	"github.com/spf13/cobra"
+)
+
+// Exit codes shared by every subcommand.
+const (
+	ExitOK     = 0
+	ExitPolicy = 1 // the policy has errors (or drift exists, for drift)
+	ExitUsage  = 2 // bad usage or an internal error
+)
+
+// exitError carries an exit code; a nil err means the message was already
+// printed.
+type exitError struct {
+	code int
+	err  error
+}
+
+func (e *exitError) Error() string {
+	if e.err == nil {
+		return fmt.Sprintf("exit %d", e.code)
+	}
+	return e.err.Error()
+}
+
+func (e *exitError) Unwrap() error { return e.err }
+
+// policyFailed reports that the policy has errors already printed.
+func policyFailed() error { return &exitError{code: ExitPolicy} }
+
+// usageError wraps err as a usage or internal error.
+func usageError(err error) error { return &exitError{code: ExitUsage, err: err} }
+
+// streams are the command's standard streams.
+type streams struct {
+	in       io.Reader
+	out, err io.Writer
+}
+
+// New builds the rampart command tree.
+func New(in io.Reader, out, errw io.Writer) *cobra.Command {
+	s := &streams{in: in, out: out, err: errw}
+	root := &cobra.Command{
+		Use:   "rampart",
+		Short: "Compile API-gateway hardening policy written in CUE into gateway configuration",
+		Long: `rampart validates API-gateway hardening policy written in CUE against its
+hardening schema and the baselines the policy imports (HIPAA, GDPR, PCI DSS,
+SOC 2, OWASP API Top 10, Mozilla TLS), then compiles it into native
+configuration for each gateway. A policy can tighten a baseline, never weaken it.`,
+		SilenceUsage:  true,
+		SilenceErrors: true,
+	}
+	root.SetIn(in)
+	root.SetOut(out)
+	root.SetErr(errw)
+	root.AddCommand(newVetCmd(s), newBuildCmd(s), newIRCmd(s), newInitCmd(s), newExplainCmd(s), newVersionCmd(s))
+	root.SetFlagErrorFunc(func(_ *cobra.Command, err error) error { return usageError(err) })
+	return root
+}
+
+// Main runs rampart with args and returns the exit code.
+func Main(args []string, in io.Reader, out, errw io.Writer) int {
+	cmd := New(in, out, errw)
+	cmd.SetArgs(args)
+	err := cmd.ExecuteContext(context.Background())
+	if err == nil {
+		return ExitOK
+	}
+	var ee *exitError
+	if errors.As(err, &ee) {
+		if ee.err != nil {
+			fmt.Fprintf(errw, "rampart: %v\n", ee.err)
+		}
+		return ee.code
+	}
+	// cobra's own errors: unknown command, wrong argument count.
+	fmt.Fprintf(errw, "rampart: %v\n", err)
+	return ExitUsage
+}
+
+// exactlyOnePath is an Args validator for commands taking one PATH.
+func exactlyOnePath(cmd *cobra.Command, args []string) error {
+	if len(args) != 1 {
+		return usageError(fmt.Errorf("%s takes exactly one PATH (a policy directory), got %d", cmd.Name(), len(args)))
+	}
+	return nil
+}
