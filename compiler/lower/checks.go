@@ -155,7 +155,7 @@ func (l *lowerer) checkRoute(p *ir.Policy, s *ir.Service, r *ir.Route, providers
 	for _, name := range r.Providers {
 		pr := providers[name]
 		if pr == nil {
-			o := r.Origins[ir.CtlAuthzRules+".providers"]
+			o := r.Origins["authn"]
 			l.diags.Errorf(pos(o), diag.CodeUnknownReference, o.Path, "route %s names authentication provider %q, which the policy does not declare", r.ID, name)
 			continue
 		}

@@ -45,7 +45,7 @@ func (l *lowerer) route(svc string, s *rawService, name string, r rawRoute) *ir.
 		Origin: l.origin(levels[0].path...), Origins: map[string]ir.Origin{}}
 	if lv, ok := nearest(levels, func(c *rawControls) bool { return c.Authentication != nil }); ok && !r.Public {
 		out.Providers = slices.Clone(*lv.c.Authentication)
-		out.Origins[ir.CtlAuthzRules+".providers"] = l.origin(append(lv.path, "authentication")...)
+		out.Origins["authn"] = l.origin(append(lv.path, "authentication")...)
 	}
 	if lv, ok := nearest(levels, func(c *rawControls) bool { return c.Allow != nil }); ok && !r.Public {
 		for _, rr := range *lv.c.Allow {

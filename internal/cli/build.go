@@ -29,7 +29,7 @@ one.`,
 			if err != nil {
 				return usageError(err)
 			}
-			p, diags, err := compiler.Compile(cmd.Context(), compiler.Input{Dir: args[0]}, compiler.Options{})
+			p, diags, err := compiler.Compile(cmd.Context(), compiler.Input{Dir: args[0]}, compileOptions())
 			if err != nil {
 				return usageError(err)
 			}

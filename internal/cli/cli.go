@@ -5,8 +5,12 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"os"
+	"time"
 
 	"github.com/spf13/cobra"
+
+	"github.com/rampart-policy/rampart/compiler"
 )
 
 // Exit codes shared by every subcommand.
@@ -83,6 +87,18 @@ func Main(args []string, in io.Reader, out, errw io.Writer) int {
 	// cobra's own errors: unknown command, wrong argument count.
 	fmt.Fprintf(errw, "rampart: %v\n", err)
 	return ExitUsage
+}
+
+// compileOptions reads RAMPART_TODAY (YYYY-MM-DD), the date waivers are
+// checked against; CI and tests pin it for reproducible runs.
+func compileOptions() compiler.Options {
+	var o compiler.Options
+	if d := os.Getenv("RAMPART_TODAY"); d != "" {
+		if t, err := time.Parse("2006-01-02", d); err == nil {
+			o.Today = t
+		}
+	}
+	return o
 }
 
 // exactlyOnePath is an Args validator for commands taking one PATH.

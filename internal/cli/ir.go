@@ -19,7 +19,7 @@ route with its effective controls after baselines, defaults and inheritance,
 and where each value was set. Secrets are never in the IR: only references.`,
 		Args: exactlyOnePath,
 		RunE: func(cmd *cobra.Command, args []string) error {
-			p, diags, err := compiler.Compile(cmd.Context(), compiler.Input{Dir: args[0]}, compiler.Options{})
+			p, diags, err := compiler.Compile(cmd.Context(), compiler.Input{Dir: args[0]}, compileOptions())
 			if err != nil {
 				return usageError(err)
 			}

@@ -28,7 +28,7 @@ on usage or internal errors. Every diagnostic shows file:line:col.`,
 			}
 			var all diag.List
 			for _, dir := range args {
-				_, diags, err := compiler.Compile(cmd.Context(), compiler.Input{Dir: dir}, compiler.Options{})
+				_, diags, err := compiler.Compile(cmd.Context(), compiler.Input{Dir: dir}, compileOptions())
 				if err != nil {
 					return usageError(err)
 				}

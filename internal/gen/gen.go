@@ -287,6 +287,11 @@ logging: {
 	sink: {kind: "file", path: "/var/log/rampart/access.log"}
 	retentionDays: 90
 }
+
+targets: {
+	authorizer: url: "https://authz.internal.example.com:8443"
+	goproxy: redis: {address: "redis.internal.example.com:6379", passwordRef: "env:RAMPART_REDIS_PASSWORD"}
+}
 `)
 	return []byte(b.String())
 }
