@@ -1,0 +1,43 @@
+# rampart: make demo compiles every example for every target; make test runs
+# the test suite (what CI runs).
+GO        ?= go
+BIN       := bin/rampart
+EXAMPLES  := $(sort $(wildcard examples/*/))
+export RAMPART_TODAY ?=
+
+.PHONY: all build demo test vet fmt-check bench bench-compile clean
+
+all: build
+
+build:
+	$(GO) build -o $(BIN) ./cmd/rampart
+
+# demo: vet each example, then build it for every target into out/<example>/.
+# Each target verifies its own output before anything is written.
+demo: build
+	@set -e; for ex in $(EXAMPLES); do \
+		name=$$(basename $$ex); \
+		echo "== $$name"; \
+		$(BIN) vet $$ex; \
+		$(BIN) build --target all -o out/$$name $$ex; \
+	done; \
+	echo "demo: compiled $(words $(EXAMPLES)) examples for every target into out/"
+
+test: vet fmt-check
+	$(GO) test -count=1 ./...
+
+vet:
+	$(GO) vet ./...
+
+fmt-check:
+	@out=$$(gofmt -l $$(git ls-files '*.go' 2>/dev/null || find . -name '*.go')); \
+	if [ -n "$$out" ]; then echo "gofmt needed:"; echo "$$out"; exit 1; fi
+
+bench:
+	$(GO) test -run '^$$' -bench Compile -benchmem -benchtime 3x ./compiler/
+
+bench-compile:
+	bash scripts/bench-compile.sh
+
+clean:
+	rm -rf bin out
