@@ -1,0 +1,63 @@
+package cli
+
+import (
+	"bytes"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+// TestExamples vets every shipped example (no errors), builds it for every
+// target twice into different directories, and requires byte-identical
+// artifacts — what `make demo` does, checked.
+func TestExamples(t *testing.T) {
+	dirs, _ := filepath.Glob("../../examples/*")
+	var examples []string
+	for _, d := range dirs {
+		if st, err := os.Stat(d); err == nil && st.IsDir() {
+			examples = append(examples, d)
+		}
+	}
+	if len(examples) < 3 {
+		t.Fatalf("want at least three examples, found %v", examples)
+	}
+	for _, ex := range examples {
+		t.Run(filepath.Base(ex), func(t *testing.T) {
+			var out, errb bytes.Buffer
+			if code := Main([]string{"vet", ex}, strings.NewReader(""), &out, &errb); code != ExitOK {
+				t.Fatalf("vet %s: exit %d\n%s", ex, code, errb.String())
+			}
+			a, b := t.TempDir(), t.TempDir()
+			for _, dir := range []string{a, b} {
+				errb.Reset()
+				if code := Main([]string{"build", "--target", "all", "-o", dir, ex}, strings.NewReader(""), &out, &errb); code != ExitOK {
+					t.Fatalf("build %s: exit %d\n%s", ex, code, errb.String())
+				}
+			}
+			compareTrees(t, a, b)
+		})
+	}
+}
+
+// compareTrees requires two output trees to hold the same files, byte for byte.
+func compareTrees(t *testing.T, a, b string) {
+	t.Helper()
+	n := 0
+	filepath.WalkDir(a, func(p string, d os.DirEntry, err error) error {
+		if err != nil || d.IsDir() {
+			return err
+		}
+		rel, _ := filepath.Rel(a, p)
+		x, _ := os.ReadFile(p)
+		y, err := os.ReadFile(filepath.Join(b, rel))
+		if err != nil || !bytes.Equal(x, y) {
+			t.Errorf("%s differs between two builds", rel)
+		}
+		n++
+		return nil
+	})
+	if n == 0 {
+		t.Error("build wrote no artifacts")
+	}
+}

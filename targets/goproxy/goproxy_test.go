@@ -1,0 +1,140 @@
+package goproxy_test
+
+import (
+	"context"
+	"flag"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/google/go-cmp/cmp"
+	"gopkg.in/yaml.v3"
+
+	"github.com/rampart-policy/rampart/compiler/ir"
+	"github.com/rampart-policy/rampart/proxy/config"
+	"github.com/rampart-policy/rampart/targets/goproxy"
+)
+
+var update = flag.Bool("update", os.Getenv("RAMPART_UPDATE") == "1", "rewrite goldens; deletes stale ones")
+
+// TestGolden builds each testdata/*.ir.yaml IR fixture and compares the
+// artifact with testdata/<name>.golden.json. With -update, goldens are
+// rewritten and goldens without a fixture are deleted.
+func TestGolden(t *testing.T) {
+	fixtures, _ := filepath.Glob("testdata/*.ir.yaml")
+	if len(fixtures) == 0 {
+		t.Fatal("no IR fixtures")
+	}
+	want := map[string]bool{}
+	for _, f := range fixtures {
+		name := strings.TrimSuffix(filepath.Base(f), ".ir.yaml")
+		golden := filepath.Join("testdata", name+".golden.json")
+		want[golden] = true
+		t.Run(name, func(t *testing.T) {
+			arts, err := goproxy.New().Build(context.Background(), readIR(t, f))
+			if err != nil {
+				t.Fatal(err)
+			}
+			if len(arts) != 1 || arts[0].Path != goproxy.ConfigFile {
+				t.Fatalf("got %d artifacts, want one %s", len(arts), goproxy.ConfigFile)
+			}
+			if *update {
+				if err := os.WriteFile(golden, arts[0].Data, 0o644); err != nil {
+					t.Fatal(err)
+				}
+				return
+			}
+			g, err := os.ReadFile(golden)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if diff := cmp.Diff(string(g), string(arts[0].Data)); diff != "" {
+				t.Errorf("golden mismatch (-want +got):\n%s", diff)
+			}
+		})
+	}
+	if *update {
+		all, _ := filepath.Glob("testdata/*.golden.json")
+		for _, g := range all {
+			if !want[g] {
+				os.Remove(g)
+			}
+		}
+	}
+}
+
+func readIR(t *testing.T, path string) *ir.Policy {
+	t.Helper()
+	data, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var p ir.Policy
+	if err := yaml.Unmarshal(data, &p); err != nil {
+		t.Fatal(err)
+	}
+	return &p
+}
+
+// TestOutputIsStrictAndComplete checks what the proxy relies on: the
+// artifact decodes strictly, every IR route is present, secrets are
+// references only, and a Mozilla 5.7 profile's DHE suites never reach
+// crypto/tls.
+func TestOutputIsStrictAndComplete(t *testing.T) {
+	p := readIR(t, "testdata/full.ir.yaml")
+	p.Listeners[1].TLS.Guidelines = "5.7"
+	p.Listeners[1].TLS.Ciphers = append(p.Listeners[1].TLS.Ciphers, "DHE-RSA-AES128-GCM-SHA256")
+	arts, err := goproxy.New().Build(context.Background(), p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg, err := config.DecodeBytes(arts[0].Data)
+	if err != nil {
+		t.Fatal(err)
+	}
+	routes := 0
+	for _, s := range p.Services {
+		routes += len(s.Routes)
+	}
+	if len(cfg.Routes) != routes || routes == 0 {
+		t.Errorf("config has %d routes, IR has %d", len(cfg.Routes), routes)
+	}
+	for _, pr := range cfg.Providers {
+		if pr.Introspection != nil && !config.IsSecretRef(pr.Introspection.ClientSecret) {
+			t.Errorf("provider %s: client secret is not a reference: %q", pr.Name, pr.Introspection.ClientSecret)
+		}
+	}
+	for _, l := range cfg.Listeners {
+		if l.TLS == nil {
+			continue
+		}
+		for _, c := range l.TLS.CipherSuites {
+			if strings.Contains(c, "DHE_RSA") && !strings.Contains(c, "ECDHE") {
+				t.Errorf("listener %s offers %s to crypto/tls", l.Name, c)
+			}
+		}
+	}
+}
+
+// TestVerifyRejectsUnknownFields proves the self-verification can fail.
+func TestVerifyRejectsUnknownFields(t *testing.T) {
+	arts, err := goproxy.New().Build(context.Background(), readIR(t, "testdata/full.ir.yaml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	bad := strings.Replace(string(arts[0].Data), `"rejectUndeclared"`, `"rejectUndeclaredRoutes"`, 1)
+	if err := goproxy.Verify([]byte(bad)); err == nil {
+		t.Fatal("Verify accepted a config with an unknown field")
+	}
+}
+
+// TestPinnedCipherGoCannotDo fails closed on a cipher crypto/tls lacks.
+func TestPinnedCipherGoCannotDo(t *testing.T) {
+	p := readIR(t, "testdata/full.ir.yaml")
+	p.Listeners[0].TLS.Profile = "custom"
+	p.Listeners[0].TLS.Ciphers = []string{"DHE-RSA-AES128-GCM-SHA256"}
+	if _, err := goproxy.New().Build(context.Background(), p); err == nil || !strings.Contains(err.Error(), "DHE-RSA-AES128-GCM-SHA256") {
+		t.Fatalf("Build = %v, want an error naming the cipher", err)
+	}
+}
