@@ -20,6 +20,10 @@ func (l *lowerer) check(p *ir.Policy) {
 	listeners := map[string]*ir.Listener{}
 	for _, li := range p.Listeners {
 		listeners[li.Name] = li
+		if li.TLS != nil && li.TLS.MaxVersion < li.TLS.MinVersion {
+			l.diags.Errorf(pos(li.TLS.Origin), diag.CodeConflict, li.TLS.Origin.Path,
+				"listener %s: maxVersion %s is below minVersion %s, so no TLS version can be negotiated", li.Name, li.TLS.MaxVersion, li.TLS.MinVersion)
+		}
 		if li.TLS != nil && li.TLS.MinVersion < "1.2" {
 			l.diags.Warnf(pos(li.TLS.Origin), diag.CodeWeakTLS, li.TLS.Origin.Path,
 				"listener %s accepts TLS %s: versions below 1.2 are deprecated (RFC 8996)", li.Name, li.TLS.MinVersion)
