@@ -52,6 +52,32 @@ func collapse(all diag.List) diag.List {
 	for _, p := range order {
 		out = append(out, collapseGroup(groups[p])...)
 	}
+	return dropLoneSummaries(out)
+}
+
+// dropLoneSummaries removes "N errors in empty disjunction" diagnostics
+// when another diagnostic about a sibling or child explains the failure
+// (typically a baseline pinning a field the disjunction depends on); a
+// summary left on its own gets a plain message.
+func dropLoneSummaries(l diag.List) diag.List {
+	var out diag.List
+	for i, d := range l {
+		if !strings.Contains(d.Detail, "errors in empty disjunction") {
+			out = append(out, d)
+			continue
+		}
+		parent := parentPath(d.Path)
+		explained := false
+		for j, o := range l {
+			if j != i && !strings.Contains(o.Detail, "errors in empty disjunction") && strings.HasPrefix(o.Path, parent) {
+				explained = true
+			}
+		}
+		if !explained {
+			d.Message = fmt.Sprintf("%s: the value matches none of the allowed alternatives", orRoot(d.Path))
+			out = append(out, d)
+		}
+	}
 	return out
 }
 
@@ -124,6 +150,9 @@ func (c *converter) one(e cueerrors.Error, fallback string) diag.Diagnostic {
 			d.Control = ctl.String()
 			d.Related = append(d.Related, diag.Related{Pos: toPos(pos), Message: "baseline " + ctl.Baseline + " requires this"})
 			d.Message = fmt.Sprintf("%s weakens %s: %s", orRoot(p), ctl.Describe(), plainMessage(msg))
+			if strings.Contains(msg, "field is required but not present") {
+				d.Message = fmt.Sprintf("%s: %s is required by %s, and the policy does not set it", orRoot(parentPath(p)), lastField(p), ctl.Describe())
+			}
 			return d
 		}
 	}
@@ -160,6 +189,13 @@ func classify(fallback, p, msg string) (string, string) {
 func plainMessage(msg string) string {
 	msg = strings.TrimPrefix(msg, "invalid value ")
 	return msg
+}
+
+func lastField(p string) string {
+	if i := strings.LastIndex(p, "."); i >= 0 {
+		return p[i+1:]
+	}
+	return p
 }
 
 func parentPath(p string) string {
@@ -250,13 +286,33 @@ func (c *converter) pathPos(path []string) (diag.Pos, bool) {
 		if !v.Exists() {
 			continue
 		}
-		if tp := v.Pos(); tp.IsValid() {
+		if tp := BestPos(v, c.display); tp.IsValid() {
 			if name := c.display(tp.Filename()); !isEmbedded(name) {
 				return diag.Pos{File: name, Line: tp.Line(), Col: tp.Column()}, true
 			}
 		}
 	}
 	return diag.Pos{}, false
+}
+
+// BestPos returns the position of v, preferring a conjunct written in the
+// user's files over one from the schema or a baseline. display maps CUE
+// file names to display names.
+func BestPos(v cue.Value, display func(string) string) token.Pos {
+	first := v.Pos()
+	if first.IsValid() && !isEmbedded(display(first.Filename())) {
+		return first
+	}
+	op, parts := v.Expr()
+	if op != cue.AndOp {
+		return first
+	}
+	for _, p := range parts {
+		if pos := BestPos(p, display); pos.IsValid() && !isEmbedded(display(pos.Filename())) {
+			return pos
+		}
+	}
+	return first
 }
 
 func toPos(p pos) diag.Pos {

@@ -6,6 +6,7 @@ import (
 
 	"github.com/rampart-policy/rampart/compiler/diag"
 	"github.com/rampart-policy/rampart/compiler/ir"
+	"github.com/rampart-policy/rampart/compiler/load"
 )
 
 // origin returns where the value at the given field path was set.
@@ -38,22 +39,7 @@ func (l *lowerer) originPath(p cue.Path) ir.Origin {
 
 // bestPos prefers a position in the user's files among the value's
 // conjuncts.
-func (l *lowerer) bestPos(v cue.Value) token.Pos {
-	first := v.Pos()
-	if first.IsValid() && !isEmbedded(l.res.Display(first.Filename())) {
-		return first
-	}
-	op, parts := v.Expr()
-	if op != cue.AndOp {
-		return first
-	}
-	for _, p := range parts {
-		if pos := p.Pos(); pos.IsValid() && !isEmbedded(l.res.Display(pos.Filename())) {
-			return pos
-		}
-	}
-	return first
-}
+func (l *lowerer) bestPos(v cue.Value) token.Pos { return load.BestPos(v, l.res.Display) }
 
 // pos converts an origin to a diagnostic position.
 func pos(o ir.Origin) diag.Pos { return diag.Pos{File: o.File, Line: o.Line, Col: o.Col} }

@@ -118,6 +118,7 @@ func initFiles(baseline, name string) (map[string][]byte, error) {
 		"Name":     name,
 		"Import":   "rampart.dev/baselines/" + baseline + ":" + cuePackageName(baseline),
 		"Baseline": cuePackageName(baseline),
+		"Profile":  map[bool]string{true: "modern", false: "intermediate"}[baseline == "mozilla-modern"],
 	})
 	files["policy.cue"] = buf.Bytes()
 	return files, err
@@ -149,7 +150,7 @@ listeners: public: {
 	port: 443
 	hosts: ["api.example.com"]
 	tls: {
-		profile: "intermediate"
+		profile: "{{.Profile}}"
 		certificate: {cert: "/etc/rampart/tls/api.crt", key: "/etc/rampart/tls/api.key"}
 		hsts: {}
 	}
@@ -196,5 +197,7 @@ services: api: {
 logging: {
 	sink: {kind: "file", path: "/var/log/rampart/access.log"}
 	retentionDays: 365
+	// pseudonymise who made each request: a keyed hash, not the raw subject
+	redact: fields: identity: "hash"
 }
 `))
