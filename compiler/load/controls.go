@@ -8,6 +8,7 @@ import (
 	"strings"
 
 	"cuelang.org/go/cue/ast"
+	"cuelang.org/go/cue/format"
 	"cuelang.org/go/cue/parser"
 
 	"github.com/rampart-policy/rampart/baselines"
@@ -19,6 +20,9 @@ type Control struct {
 	Baseline string
 	ID       string
 	Title    string
+	// Requires is the constraint's CUE text when it fits on one line
+	// ("false", ">=\"1.2\"", "<=360000"), for messages.
+	Requires string
 }
 
 // String returns "baseline id".
@@ -74,6 +78,9 @@ func (idx *ControlIndex) addFile(name string, f *ast.File) error {
 			if perr != nil {
 				err = fmt.Errorf("%s:%d: %w", name, a.Pos().Line(), perr)
 				return false
+			}
+			if b, ferr := format.Node(field.Value); ferr == nil && !strings.Contains(string(b), "\n") && len(b) <= 80 {
+				c.Requires = string(b)
 			}
 			idx.all = append(idx.all, c)
 			for l := field.Pos().Line(); l <= field.End().Line(); l++ {

@@ -19,10 +19,23 @@ type converter struct {
 	embeds   map[string]bool
 	display  func(string) string
 	value    *cue.Value // set once the instance is built
+	defs     defIndex
+	// firstEmbed is the first top-level embedding in the user's files.
+	firstEmbed diag.Pos
 }
 
-func newConverter(c *ControlIndex, files []*ast.File, display func(string) string) *converter {
-	return &converter{controls: c, embeds: embedPositions(files), display: display}
+func newConverter(c *ControlIndex, defs defIndex, files []*ast.File, display func(string) string) *converter {
+	conv := &converter{controls: c, defs: defs, embeds: embedPositions(files), display: display}
+	for _, f := range files {
+		if name := display(f.Filename); !isEmbedded(name) {
+			for _, d := range f.Decls {
+				if e, ok := d.(*ast.EmbedDecl); ok && !conv.firstEmbed.IsValid() {
+					conv.firstEmbed = diag.Pos{File: name, Line: e.Pos().Line(), Col: e.Pos().Column()}
+				}
+			}
+		}
+	}
+	return conv
 }
 
 // convert maps every CUE error in err to a diagnostic. fallback is the
@@ -33,102 +46,6 @@ func (c *converter) convert(err error, fallback string) diag.List {
 		all.Add(c.one(e, fallback))
 	}
 	return collapse(all).Sort()
-}
-
-// collapse merges the errors CUE reports for one path: a disjunction that
-// fails yields one error per alternative plus a summary. A baseline
-// violation wins over schema noise; otherwise the alternatives are folded
-// into one message.
-func collapse(all diag.List) diag.List {
-	var order []string
-	groups := map[string]diag.List{}
-	for _, d := range all {
-		if _, ok := groups[d.Path]; !ok {
-			order = append(order, d.Path)
-		}
-		groups[d.Path] = append(groups[d.Path], d)
-	}
-	var out diag.List
-	for _, p := range order {
-		out = append(out, collapseGroup(groups[p])...)
-	}
-	return dropLoneSummaries(out)
-}
-
-// dropLoneSummaries removes "N errors in empty disjunction" diagnostics
-// when another diagnostic about a sibling or child explains the failure
-// (typically a baseline pinning a field the disjunction depends on); a
-// summary left on its own gets a plain message.
-func dropLoneSummaries(l diag.List) diag.List {
-	var out diag.List
-	for i, d := range l {
-		if !strings.Contains(d.Detail, "errors in empty disjunction") {
-			out = append(out, d)
-			continue
-		}
-		parent := parentPath(d.Path)
-		explained := false
-		for j, o := range l {
-			if j != i && !strings.Contains(o.Detail, "errors in empty disjunction") && strings.HasPrefix(o.Path, parent) {
-				explained = true
-			}
-		}
-		if !explained {
-			d.Message = fmt.Sprintf("%s: the value matches none of the allowed alternatives", orRoot(d.Path))
-			out = append(out, d)
-		}
-	}
-	return out
-}
-
-func collapseGroup(g diag.List) diag.List {
-	if len(g) == 1 || g[0].Path == "" {
-		return g
-	}
-	var baseline, alts, rest diag.List
-	for _, d := range g {
-		switch {
-		case d.Code == diag.CodeBaseline:
-			baseline = append(baseline, d)
-		case strings.Contains(d.Detail, "errors in empty disjunction"):
-			// summary line: the alternatives below say it better
-		case strings.Contains(d.Detail, "conflicting values"):
-			alts = append(alts, d)
-		default:
-			rest = append(rest, d)
-		}
-	}
-	if len(baseline) > 0 {
-		return baseline[:1]
-	}
-	if len(alts) > 1 {
-		d := alts[0]
-		var allowed []string
-		var got string
-		for _, a := range alts {
-			if x, y, ok := conflictPair(a.Detail); ok {
-				allowed = append(allowed, x)
-				got = y
-			}
-		}
-		if got != "" {
-			d.Message = fmt.Sprintf("%s: %s is not allowed here; allowed: %s", d.Path, got, strings.Join(allowed, ", "))
-		}
-		d.Related = nil
-		return append(diag.List{d}, rest...)
-	}
-	return append(alts, rest...)
-}
-
-// conflictPair extracts A and B from "conflicting values A and B".
-func conflictPair(detail string) (string, string, bool) {
-	_, after, ok := strings.Cut(detail, "conflicting values ")
-	if !ok {
-		return "", "", false
-	}
-	after, _, _ = strings.Cut(after, " (mismatched")
-	a, b, ok := strings.Cut(after, " and ")
-	return a, strings.TrimSuffix(b, ":"), ok
 }
 
 // one converts a single CUE error.
@@ -142,6 +59,8 @@ func (c *converter) one(e cueerrors.Error, fallback string) diag.Diagnostic {
 	if (!d.Pos.IsValid() || isEmbedded(d.Pos.File)) && c.value != nil {
 		if p, ok := c.pathPos(e.Path()); ok {
 			d.Pos = p
+		} else if p, ok := c.embedPos(); ok {
+			d.Pos = p
 		}
 	}
 	for _, pos := range positions {
@@ -149,14 +68,11 @@ func (c *converter) one(e cueerrors.Error, fallback string) diag.Diagnostic {
 			d.Code = diag.CodeBaseline
 			d.Control = ctl.String()
 			d.Related = append(d.Related, diag.Related{Pos: toPos(pos), Message: "baseline " + ctl.Baseline + " requires this"})
-			d.Message = fmt.Sprintf("%s weakens %s: %s", orRoot(p), ctl.Describe(), plainMessage(msg))
-			if strings.Contains(msg, "field is required but not present") {
-				d.Message = fmt.Sprintf("%s: %s is required by %s, and the policy does not set it", orRoot(parentPath(p)), lastField(p), ctl.Describe())
-			}
+			d.Message = c.baselineMessage(p, msg, ctl)
 			return d
 		}
 	}
-	d.Code, d.Message = classify(fallback, p, msg)
+	d.Code, d.Message = c.classify(fallback, p, msg, e, positions)
 	for _, pos := range positions {
 		if name := pos.Filename(); isEmbedded(name) && name != implicitName {
 			d.Related = append(d.Related, diag.Related{Pos: toPos(pos), Message: "schema constraint"})
@@ -166,23 +82,13 @@ func (c *converter) one(e cueerrors.Error, fallback string) diag.Diagnostic {
 	return d
 }
 
-// classify picks a code and a plain message for a schema error.
-func classify(fallback, p, msg string) (string, string) {
-	field := p
-	if i := strings.LastIndex(p, "."); i >= 0 {
-		field = p[i+1:]
+// embedPos is the first top-level embedding in the user's files (such as
+// "hipaa.#Policy"): where a requirement of the whole policy comes from.
+func (c *converter) embedPos() (diag.Pos, bool) {
+	if c.firstEmbed.IsValid() {
+		return c.firstEmbed, true
 	}
-	switch {
-	case strings.HasSuffix(msg, "field not allowed"):
-		return diag.CodeUnknownField, fmt.Sprintf("%s: unknown field %q: the schema has no such setting here (check the spelling, or `rampart explain %s`)", orRoot(parentPath(p)), field, diag.CodeUnknownField)
-	case strings.Contains(msg, "field is required but not present"):
-		return diag.CodeMissingField, fmt.Sprintf("%s: required field %q is missing", orRoot(parentPath(p)), field)
-	case strings.HasPrefix(msg, "incomplete value"), strings.Contains(msg, "non-concrete value"):
-		return diag.CodeMissingField, fmt.Sprintf("%s: no concrete value given (%s)", orRoot(p), plainMessage(msg))
-	case fallback == diag.CodeLoad:
-		return fallback, msg
-	}
-	return diag.CodeConflict, fmt.Sprintf("%s: %s", orRoot(p), plainMessage(msg))
+	return diag.Pos{}, false
 }
 
 // plainMessage trims CUE's wording that means nothing to a policy author.

@@ -1,6 +1,7 @@
 package load
 
 import (
+	"errors"
 	"fmt"
 	"io/fs"
 	"os"
@@ -36,6 +37,9 @@ func newSourceFS(dir string) (*sourceFS, error) {
 		return nil, err
 	}
 	st, err := os.Stat(absDir)
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil, fmt.Errorf("%s: no such policy directory", dir)
+	}
 	if err != nil {
 		return nil, err
 	}

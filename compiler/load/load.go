@@ -76,7 +76,11 @@ func Load(ctx context.Context, dir string) (*Result, diag.List, error) {
 		return nil, nil, fmt.Errorf("loading %s: expected one CUE package, got %d", dir, len(insts))
 	}
 	inst := insts[0]
-	conv := newConverter(controls, inst.Files, src.display)
+	defs, err := newDefIndex()
+	if err != nil {
+		return nil, nil, err
+	}
+	conv := newConverter(controls, defs, inst.Files, src.display)
 	if inst.Err != nil {
 		return nil, conv.convert(inst.Err, diag.CodeLoad), nil
 	}

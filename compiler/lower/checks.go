@@ -2,6 +2,8 @@ package lower
 
 import (
 	"fmt"
+
+	"cuelang.org/go/cue"
 	"slices"
 	"strings"
 
@@ -21,11 +23,13 @@ func (l *lowerer) check(p *ir.Policy) {
 	for _, li := range p.Listeners {
 		listeners[li.Name] = li
 		if li.TLS != nil && li.TLS.MaxVersion < li.TLS.MinVersion {
-			l.diags.Errorf(pos(li.TLS.Origin), diag.CodeConflict, li.TLS.Origin.Path,
+			o := l.origin("listeners", li.Name, "tls", "maxVersion")
+			l.diags.Errorf(pos(o), diag.CodeConflict, o.Path,
 				"listener %s: maxVersion %s is below minVersion %s, so no TLS version can be negotiated", li.Name, li.TLS.MaxVersion, li.TLS.MinVersion)
 		}
 		if li.TLS != nil && li.TLS.MinVersion < "1.2" {
-			l.diags.Warnf(pos(li.TLS.Origin), diag.CodeWeakTLS, li.TLS.Origin.Path,
+			o := l.origin("listeners", li.Name, "tls", "minVersion")
+			l.diags.Warnf(pos(o), diag.CodeWeakTLS, o.Path,
 				"listener %s accepts TLS %s: versions below 1.2 are deprecated (RFC 8996)", li.Name, li.TLS.MinVersion)
 		}
 	}
@@ -50,7 +54,11 @@ func (l *lowerer) checkProvider(pr *ir.Provider) {
 	case pr.JWT != nil:
 		j := pr.JWT
 		if len(j.Audiences) == 0 {
-			l.diags.Errorf(at, diag.CodeJWTNoAudience, pr.Origin.Path,
+			o := l.origin("authentication", pr.Name, "audiences")
+			if o.File == "" || isEmbedded(o.File) {
+				o = pr.Origin
+			}
+			l.diags.Errorf(pos(o), diag.CodeJWTNoAudience, o.Path,
 				"JWT provider %s accepts tokens for any audience: set audiences, or a token minted for another API is accepted here", pr.Name)
 		}
 		if (j.JWKSURI == "") == (j.LocalJWKS == "") {
@@ -152,7 +160,8 @@ func (l *lowerer) checkRoute(p *ir.Policy, s *ir.Service, r *ir.Route, providers
 				"route %s takes credentials but is served on plaintext listener %s: credentials would cross the network in clear", r.ID, strings.Join(plaintext, ", "))
 		}
 		if slices.ContainsFunc(r.Headers.Set, func(h ir.Header) bool { return strings.EqualFold(h.Name, "Strict-Transport-Security") }) {
-			l.diags.Errorf(at, diag.CodeHSTSPlaintext, r.Origin.Path,
+			o := l.extraHeaderOrigin(s.Name, r.Name, "Strict-Transport-Security")
+			l.diags.Errorf(pos(o), diag.CodeHSTSPlaintext, o.Path,
 				"route %s sends Strict-Transport-Security on plaintext listener %s: browsers ignore HSTS over HTTP; set hsts on a TLS listener instead", r.ID, strings.Join(plaintext, ", "))
 		}
 	}
@@ -197,13 +206,40 @@ func (l *lowerer) checkWaivers(p *ir.Policy) {
 			routes[r.ID] = true
 		}
 	}
-	for _, w := range p.Waivers {
+	for i, w := range p.Waivers {
+		field := func(name string) ir.Origin {
+			return l.originPath(cue.MakePath(cue.Str("waivers"), cue.Index(i), cue.Str(name)))
+		}
 		if w.Expires < l.today {
-			l.diags.Errorf(pos(w.Origin), diag.CodeWaiverExpired, w.Origin.Path,
+			o := field("expires")
+			l.diags.Errorf(pos(o), diag.CodeWaiverExpired, o.Path,
 				"waiver for %s on %s expired on %s (approved by %s): renew it with a new date or enforce the control", w.Control, w.Target, w.Expires, w.Approver)
 		}
 		if w.Route != "" && !routes[w.Route] {
-			l.diags.Errorf(pos(w.Origin), diag.CodeUnknownReference, w.Origin.Path, "waiver names route %q, which the policy does not declare", w.Route)
+			o := field("route")
+			l.diags.Errorf(pos(o), diag.CodeUnknownReference, o.Path, "waiver names route %q, which the policy does not declare", w.Route)
 		}
 	}
+}
+
+// extraHeaderOrigin finds where a route's extra header was set: on the
+// route, its service or the defaults.
+func (l *lowerer) extraHeaderOrigin(svc, route, name string) ir.Origin {
+	s := l.raw.Services[svc]
+	levels := []struct {
+		extra map[string]string
+		path  []string
+	}{
+		{s.Routes[route].Headers.Extra, []string{"services", svc, "routes", route, "headers", "extra"}},
+		{s.Headers.Extra, []string{"services", svc, "headers", "extra"}},
+		{l.raw.Defaults.Headers.Extra, []string{"defaults", "headers", "extra"}},
+	}
+	for _, lv := range levels {
+		for k := range lv.extra {
+			if strings.EqualFold(k, name) {
+				return l.origin(append(lv.path, k)...)
+			}
+		}
+	}
+	return l.origin("services", svc, "routes", route)
 }
