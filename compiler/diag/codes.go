@@ -32,6 +32,7 @@ const (
 	CodeSharedRateLimit         = "RMP219"
 	CodeUnusedWaiver            = "RMP220"
 	CodeInsecureURL             = "RMP221"
+	CodeClassificationLowered   = "RMP222"
 
 	// Baselines (RMP3xx).
 	CodeBaseline = "RMP300"

@@ -73,6 +73,8 @@ var explanations = map[string]Explanation{
 		"upstream.tls.verify is false: the gateway accepts any certificate from the upstream, so the\nre-encrypted hop can be intercepted (HIPAA 164.312(e), OWASP API10:2023)."},
 	CodeInsecureURL: {"credential URL is not HTTPS",
 		"A JWKS URI, issuer or introspection endpoint uses http://: keys, tokens and client secrets would\ncross the network in clear and could be replaced by an attacker."},
+	CodeClassificationLowered: {"route classified below its service",
+		"A route declares a less sensitive classification than its service (a \"public\" route in a phi\nservice, say). Baselines key their rules on the route's classification, so this route escapes\nthe stricter ones. That is right for a health check; make sure the route really carries none of\nthe service's data."},
 	CodeBaseline: {"the policy weakens a baseline",
 		"The policy unifies with a baseline (hipaa.#Policy, …) and sets a value the baseline forbids.\nA policy can tighten a baseline but never weaken it. The message names the baseline control;\nthe related line shows the baseline's constraint. To deviate on purpose, don't edit the\nbaseline: discuss it with the baseline's owners."},
 	CodeUnsupported: {"a target cannot enforce a control",

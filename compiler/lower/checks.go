@@ -118,6 +118,12 @@ func (l *lowerer) checkService(p *ir.Policy, s *ir.Service, listeners map[string
 // checkRoute checks one route's effective controls.
 func (l *lowerer) checkRoute(p *ir.Policy, s *ir.Service, r *ir.Route, providers map[string]*ir.Provider, listeners map[string]*ir.Listener) {
 	at := pos(r.Origin)
+	if sensitivity[r.Classification] < sensitivity[s.Classification] {
+		o := l.origin("services", s.Name, "routes", r.Name, "classification")
+		l.diags.Warnf(pos(o), diag.CodeClassificationLowered, o.Path,
+			"route %s is classified %s inside %s service %s: baselines apply %s rules to it; check that it really carries no %s data",
+			r.ID, r.Classification, s.Classification, s.Name, r.Classification, s.Classification)
+	}
 	sensitive := r.Classification == "phi" || r.Classification == "pci"
 	if r.Public && sensitive {
 		l.diags.Errorf(at, diag.CodeSensitiveUnauthed, r.Origin.Path,
@@ -243,3 +249,6 @@ func (l *lowerer) extraHeaderOrigin(svc, route, name string) ir.Origin {
 	}
 	return l.origin("services", svc, "routes", route)
 }
+
+// sensitivity ranks classifications; higher is more sensitive.
+var sensitivity = map[string]int{"public": 0, "internal": 1, "pii": 2, "pci": 3, "phi": 3}
