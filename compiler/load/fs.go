@@ -27,6 +27,7 @@ type sourceFS struct {
 	root    string            // absolute host path of the module root
 	dir     string            // absolute host path of the policy package
 	stale   []string          // vendored rampart.dev files the binary does not ship
+	wd      string            // working directory, for display names
 }
 
 // newSourceFS finds the module containing dir and prepares the overlay of
@@ -47,7 +48,8 @@ func newSourceFS(dir string) (*sourceFS, error) {
 		return nil, fmt.Errorf("%s is not a directory: PATH is a policy directory", dir)
 	}
 	root, hasModule := findModuleRoot(absDir)
-	s := &sourceFS{overlay: map[string][]byte{}, root: root, dir: absDir}
+	wd, _ := os.Getwd()
+	s := &sourceFS{overlay: map[string][]byte{}, root: root, dir: absDir, wd: wd}
 	if !hasModule {
 		s.overlay[filepath.Join(root, "cue.mod", "module.cue")] = []byte("module: \"policy.local\"\nlanguage: version: \"v0.13.0\"\n")
 	}
@@ -118,7 +120,7 @@ func (s *sourceFS) display(p string) string {
 	if filepath.Base(p) == implicitFile {
 		return implicitName
 	}
-	return displayName(p)
+	return relativeTo(s.wd, p)
 }
 
 // implicitName is the display name of rampart's implicit file.
@@ -130,8 +132,13 @@ func isEmbedded(name string) bool { return strings.HasPrefix(name, "rampart.dev/
 // displayName shows abs relative to the working directory when it lies
 // below it, as the Go tools do.
 func displayName(abs string) string {
-	wd, err := os.Getwd()
-	if err != nil {
+	wd, _ := os.Getwd()
+	return relativeTo(wd, abs)
+}
+
+// relativeTo shows abs relative to wd when it lies below it.
+func relativeTo(wd, abs string) string {
+	if wd == "" {
 		return abs
 	}
 	rel, err := filepath.Rel(wd, abs)

@@ -31,7 +31,8 @@ type Result struct {
 	// Controls is the index of baseline controls by file and line.
 	Controls *ControlIndex
 
-	display func(string) string
+	display   func(string) string
+	positions positions
 }
 
 // Load reads the policy package in dir, evaluates it with a fresh CUE
@@ -102,6 +103,7 @@ func Load(ctx context.Context, dir string) (*Result, diag.List, error) {
 		res.Sources[filepath.ToSlash(rel)] = data
 	}
 	slices.Sort(res.Files)
+	res.positions = indexPositions(inst.Files, src.display)
 	v := cuecontext.New().BuildInstance(inst)
 	conv.value = &v
 	if err := v.Validate(cue.Concrete(true), cue.Final()); err != nil {
@@ -110,6 +112,9 @@ func Load(ctx context.Context, dir string) (*Result, diag.List, error) {
 	res.Value = v
 	return res, nil, nil
 }
+
+// UserPos returns where the user's files declare the field at path.
+func (r *Result) UserPos(p cue.Path) (diag.Pos, bool) { return r.positions.Lookup(p) }
 
 // Display maps a CUE position's file name to the name diagnostics show.
 func (r *Result) Display(file string) string { return r.display(file) }

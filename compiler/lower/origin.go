@@ -21,8 +21,15 @@ func (l *lowerer) origin(fields ...string) ir.Origin {
 // originPath returns where the value at path was set: the user's file
 // when the user wrote it, else the baseline or schema file.
 func (l *lowerer) originPath(p cue.Path) ir.Origin {
-	v := l.res.Value.LookupPath(p)
 	o := ir.Origin{Path: p.String()}
+	if up, ok := l.res.UserPos(p); ok {
+		o.File, o.Line, o.Col = up.File, up.Line, up.Col
+		if c, ok := l.res.Controls.At(o.File, o.Line); ok {
+			o.Baseline = c.Baseline
+		}
+		return o
+	}
+	v := l.res.Value.LookupPath(p)
 	if !v.Exists() {
 		return o
 	}
