@@ -1,6 +1,7 @@
 package diag
 
-// Stable diagnostic codes. Numbers are never reused; `rampart explain CODE`
+// Stable diagnostic codes. Numbers are never reused (RMP219, RMP220 and
+// RMP402 were never issued); `rampart explain CODE`
 // prints the matching Explanations entry.
 const (
 	// Loading and schema (RMP0xx, RMP1xx).
@@ -29,10 +30,11 @@ const (
 	CodeCredentialsPlaintext    = "RMP216"
 	CodeMTLSWithoutClientAuth   = "RMP217"
 	CodeUpstreamTLSOff          = "RMP218"
-	CodeSharedRateLimit         = "RMP219"
-	CodeUnusedWaiver            = "RMP220"
 	CodeInsecureURL             = "RMP221"
 	CodeClassificationLowered   = "RMP222"
+	CodeUpstreamScheme          = "RMP223"
+	CodeShadowedHeader          = "RMP224"
+	CodeTLSNoCiphers            = "RMP225"
 
 	// Baselines (RMP3xx).
 	CodeBaseline = "RMP300"
@@ -40,5 +42,4 @@ const (
 	// Targets (RMP4xx).
 	CodeUnsupported = "RMP400"
 	CodeWaived      = "RMP401"
-	CodeTargetLimit = "RMP402"
 )

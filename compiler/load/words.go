@@ -40,6 +40,12 @@ func (c *converter) classify(fallback, p, msg string, e cueerrors.Error, ps []po
 		return diag.CodeUnknownField, fmt.Sprintf("%s: unknown field %q: the schema has no such setting here (check the spelling, or `rampart explain %s`)", orRoot(parent), field, diag.CodeUnknownField)
 	case strings.Contains(msg, "field is required but not present"):
 		return diag.CodeMissingField, fmt.Sprintf("%s: required field %q is missing", orRoot(parent), field)
+	case strings.HasSuffix(p, ".tls.curves.0") || strings.HasSuffix(p, ".tls.minVersion"):
+		if strings.HasPrefix(msg, "incomplete value") {
+			return diag.CodeMissingField, fmt.Sprintf("%s: a custom TLS profile must set minVersion and list curves (and ciphers for TLS 1.2)", orRoot(parentPath(p)))
+		}
+	}
+	switch {
 	case strings.HasPrefix(msg, "incomplete value"), strings.Contains(msg, "non-concrete value"):
 		return diag.CodeMissingField, fmt.Sprintf("%s: no concrete value given (%s)", orRoot(p), plainMessage(msg))
 	case msg == "import failed" || strings.HasPrefix(msg, "import failed"):

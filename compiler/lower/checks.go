@@ -2,6 +2,7 @@ package lower
 
 import (
 	"fmt"
+	"regexp"
 
 	"cuelang.org/go/cue"
 	"slices"
@@ -26,6 +27,11 @@ func (l *lowerer) check(p *ir.Policy) {
 			o := l.origin("listeners", li.Name, "tls", "maxVersion")
 			l.diags.Errorf(pos(o), diag.CodeConflict, o.Path,
 				"listener %s: maxVersion %s is below minVersion %s, so no TLS version can be negotiated", li.Name, li.TLS.MaxVersion, li.TLS.MinVersion)
+		}
+		if t := li.TLS; t != nil && t.MinVersion <= "1.2" && t.MaxVersion >= "1.2" && len(t.Ciphers) == 0 {
+			o := l.origin("listeners", li.Name, "tls")
+			l.diags.Errorf(pos(o), diag.CodeTLSNoCiphers, o.Path,
+				"listener %s allows TLS %s but lists no TLS 1.2 cipher suites: list ciphers, or set minVersion \"1.3\"", li.Name, t.MinVersion)
 		}
 		if li.TLS != nil && li.TLS.MinVersion < "1.2" {
 			o := l.origin("listeners", li.Name, "tls", "minVersion")
@@ -109,6 +115,11 @@ func (l *lowerer) checkService(p *ir.Policy, s *ir.Service, listeners map[string
 			l.diags.Errorf(pos(o), diag.CodeUnknownReference, o.Path, "service %s names listener %q, which the policy does not declare", s.Name, name)
 		}
 	}
+	if s.UpstreamTLS != nil && strings.HasPrefix(s.UpstreamURL, "http://") {
+		o := l.origin("services", s.Name, "upstream", "url")
+		l.diags.Errorf(pos(o), diag.CodeUpstreamScheme, o.Path,
+			"service %s sets upstream.tls but its URL %q is plain http: the hop is not encrypted; use https://", s.Name, s.UpstreamURL)
+	}
 	if s.UpstreamTLS != nil && !s.UpstreamTLS.Verify {
 		o := l.origin("services", s.Name, "upstream", "tls", "verify")
 		l.diags.Warnf(pos(o), diag.CodeUpstreamTLSOff, o.Path, "service %s does not verify its upstream's certificate: traffic can be intercepted", s.Name)
@@ -118,7 +129,7 @@ func (l *lowerer) checkService(p *ir.Policy, s *ir.Service, listeners map[string
 // checkRoute checks one route's effective controls.
 func (l *lowerer) checkRoute(p *ir.Policy, s *ir.Service, r *ir.Route, providers map[string]*ir.Provider, listeners map[string]*ir.Listener) {
 	at := pos(r.Origin)
-	if sensitivity[r.Classification] < sensitivity[s.Classification] {
+	if sensitivity[r.Classification] < sensitivity[s.Classification] && sensitivity[s.Classification] >= sensitivity["pii"] {
 		o := l.origin("services", s.Name, "routes", r.Name, "classification")
 		l.diags.Warnf(pos(o), diag.CodeClassificationLowered, o.Path,
 			"route %s is classified %s inside %s service %s: baselines apply %s rules to it; check that it really carries no %s data",
@@ -193,7 +204,7 @@ func (l *lowerer) checkRoute(p *ir.Policy, s *ir.Service, r *ir.Route, providers
 func (l *lowerer) checkDuplicate(s *ir.Service, r *ir.Route, seen map[string]string) {
 	for _, ln := range s.Listeners {
 		for _, m := range r.Methods {
-			key := fmt.Sprintf("%s %s %s %t", ln, m, r.Path, r.Prefix)
+			key := fmt.Sprintf("%s %s %s %t", ln, m, reParam.ReplaceAllString(r.Path, "{}"), r.Prefix)
 			if other, ok := seen[key]; ok {
 				l.diags.Errorf(pos(r.Origin), diag.CodeDuplicateRoute, r.Origin.Path,
 					"route %s matches %s %s on listener %s, as route %s already does", r.ID, m, r.Path, ln, other)
@@ -249,6 +260,10 @@ func (l *lowerer) extraHeaderOrigin(svc, route, name string) ir.Origin {
 	}
 	return l.origin("services", svc, "routes", route)
 }
+
+// reParam matches a path placeholder; two paths that differ only in
+// placeholder names match the same requests.
+var reParam = regexp.MustCompile(`\{[^}]*\}`)
 
 // sensitivity ranks classifications; higher is more sensitive.
 var sensitivity = map[string]int{"public": 0, "internal": 1, "pii": 2, "pci": 3, "phi": 3}

@@ -2,6 +2,7 @@ package lower
 
 import (
 	"regexp"
+	"slices"
 
 	"github.com/rampart-policy/rampart/compiler/diag"
 )
@@ -46,6 +47,19 @@ func (l *lowerer) checkKeys() {
 func (l *lowerer) controlKeys(c *rawControls, path ...string) {
 	l.keys(reName, "a name", keysOf(c.RateLimits), append(path, "rateLimits")...)
 	l.keys(reHeaderName, "an HTTP header name", keysOf(c.Headers.Extra), append(path, "headers", "extra")...)
+	for _, k := range keysOf(c.Headers.Extra) {
+		if slices.Contains(standardHeaders, canonicalHeader(k)) {
+			o := l.origin(append(append([]string{}, path...), "headers", "extra", k)...)
+			l.diags.Errorf(pos(o), diag.CodeShadowedHeader, o.Path,
+				"headers.extra sets %s, which rampart sets from its own field: use headers.%s instead", k, standardField[canonicalHeader(k)])
+		}
+	}
+}
+
+// standardField names the field that sets each standard header.
+var standardField = map[string]string{
+	"Content-Security-Policy": "contentSecurityPolicy", "X-Content-Type-Options": "contentTypeOptions",
+	"X-Frame-Options": "frameOptions", "Referrer-Policy": "referrerPolicy", "Cache-Control": "cacheControl",
 }
 
 // keys reports each key that does not match re, at the key's position.

@@ -151,7 +151,7 @@ func resolveHeaders(levels []level) ir.Headers {
 		}
 	}
 	for _, k := range sortedKeys(extra) {
-		if !slices.ContainsFunc(set, func(h ir.Header) bool { return strings.EqualFold(h.Name, k) }) {
+		if !slices.Contains(standardHeaders, k) {
 			add(k, extra[k])
 		}
 	}
@@ -164,6 +164,10 @@ func resolveHeaders(levels []level) ir.Headers {
 	}
 	return ir.Headers{Set: set, HideServerTokens: hide}
 }
+
+// standardHeaders are set from their own fields; headers.extra may not
+// name them (RMP224), so baselines can check one place.
+var standardHeaders = []string{"Content-Security-Policy", "X-Content-Type-Options", "X-Frame-Options", "Referrer-Policy", "Cache-Control"}
 
 // canonicalHeader capitalises each dash-separated word, as Go's
 // http.CanonicalHeaderKey does, so header sets compare stably.

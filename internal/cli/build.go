@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"strings"
 
 	"github.com/spf13/cobra"
 
@@ -16,7 +17,7 @@ func newBuildCmd(s *streams) *cobra.Command {
 	var target, outDir string
 	var verbose bool
 	cmd := &cobra.Command{
-		Use:   "build --target nginx|kong|envoy|goproxy|all [-o DIR] PATH",
+		Use:   "build --target " + targetNames() + "|all [-o DIR] PATH",
 		Short: "Compile a policy into configuration for one or every target",
 		Long: `build compiles the policy in PATH and writes each target's artifacts to
 DIR/<target>/. Nothing is written unless the policy compiles cleanly for every
@@ -43,6 +44,9 @@ one.`,
 				fmt.Fprintf(s.err, "%s; nothing written\n", diag.Summary(diags))
 				return policyFailed()
 			}
+			if len(diags) > 0 {
+				fmt.Fprintf(s.err, "%s\n", diag.Summary(diags))
+			}
 			built := map[string][]targets.Artifact{}
 			for _, t := range ts {
 				arts, err := t.Build(cmd.Context(), p)
@@ -64,10 +68,19 @@ one.`,
 			return nil
 		},
 	}
-	cmd.Flags().StringVar(&target, "target", "all", "target: goproxy or all (nginx, kong and envoy as they land)")
+	cmd.Flags().StringVar(&target, "target", "all", "target: "+targetNames()+" or all (every target rampart ships)")
 	cmd.Flags().StringVarP(&outDir, "output", "o", "out", "output directory; each target writes DIR/<target>/")
 	cmd.Flags().BoolVarP(&verbose, "verbose", "v", false, "show the raw CUE error under each diagnostic")
 	return cmd
+}
+
+// targetNames lists the shipped targets as "a|b|c".
+func targetNames() string {
+	var names []string
+	for _, t := range targets.All() {
+		names = append(names, t.Name())
+	}
+	return strings.Join(names, "|")
 }
 
 // selectTargets resolves --target.

@@ -24,8 +24,10 @@ and where each value was set. Secrets are never in the IR: only references.`,
 				return usageError(err)
 			}
 			diag.PrintText(s.err, diags, false)
-			if diags.HasErrors() {
+			if len(diags) > 0 {
 				fmt.Fprintf(s.err, "%s\n", diag.Summary(diags))
+			}
+			if diags.HasErrors() {
 				return policyFailed()
 			}
 			enc := yaml.NewEncoder(s.out)
