@@ -137,13 +137,15 @@ type AuthFailures struct {
 
 // Upstream is where a service's requests go.
 type Upstream struct {
-	Name       string `json:"name"`
-	URL        string `json:"url"`
-	TLSVerify  bool   `json:"tlsVerify"`
-	CAFile     string `json:"caFile,omitempty"`
-	ServerName string `json:"serverName,omitempty"`
-	CertFile   string `json:"certFile,omitempty"`
-	KeyFile    string `json:"keyFile,omitempty"`
+	Name string `json:"name"`
+	URL  string `json:"url"`
+	// InsecureSkipVerify turns off upstream certificate verification. It
+	// is off unless set, so a config that omits it verifies.
+	InsecureSkipVerify bool   `json:"insecureSkipVerify,omitempty"`
+	CAFile             string `json:"caFile,omitempty"`
+	ServerName         string `json:"serverName,omitempty"`
+	CertFile           string `json:"certFile,omitempty"`
+	KeyFile            string `json:"keyFile,omitempty"`
 }
 
 // Route is one declared route with its effective controls.

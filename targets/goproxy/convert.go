@@ -1,6 +1,7 @@
 package goproxy
 
 import (
+	"crypto/tls"
 	"fmt"
 	"strings"
 
@@ -33,11 +34,16 @@ func listener(l *ir.Listener) (config.Listener, error) {
 	if t == nil {
 		return out, nil
 	}
+	if t.MinVersion < "1.2" {
+		return out, fmt.Errorf("goproxy: listener %s accepts TLS %s: rampart's proxy never offers TLS below 1.2", l.Name, t.MinVersion)
+	}
 	ct := &config.TLS{MinVersion: t.MinVersion, MaxVersion: t.MaxVersion, CipherSuites: []string{}, Curves: t.Curves,
 		CertFile: t.CertFile, KeyFile: t.KeyFile}
 	for _, c := range t.Ciphers {
 		iana, ok := ianaCiphers[c]
 		switch {
+		case ok && !secureInGo(iana):
+			return out, fmt.Errorf("goproxy: listener %s pins cipher %s, which Go's crypto/tls classes as insecure", l.Name, c)
 		case ok:
 			ct.CipherSuites = append(ct.CipherSuites, iana)
 		case strings.HasPrefix(c, "DHE-") && t.Profile != "custom":
@@ -54,6 +60,16 @@ func listener(l *ir.Listener) (config.Listener, error) {
 	}
 	out.TLS = ct
 	return out, nil
+}
+
+// secureInGo reports whether crypto/tls lists the suite as secure.
+func secureInGo(iana string) bool {
+	for _, cs := range tls.CipherSuites() {
+		if cs.Name == iana {
+			return true
+		}
+	}
+	return false
 }
 
 // hstsValue renders the Strict-Transport-Security header value.
@@ -102,9 +118,7 @@ func provider(p *ir.Provider) config.Provider {
 func upstream(s *ir.Service) config.Upstream {
 	u := config.Upstream{Name: s.Name, URL: s.UpstreamURL}
 	if t := s.UpstreamTLS; t != nil {
-		u.TLSVerify, u.CAFile, u.ServerName, u.CertFile, u.KeyFile = t.Verify, t.CAFile, t.ServerName, t.CertFile, t.KeyFile
-	} else {
-		u.TLSVerify = true
+		u.InsecureSkipVerify, u.CAFile, u.ServerName, u.CertFile, u.KeyFile = !t.Verify, t.CAFile, t.ServerName, t.CertFile, t.KeyFile
 	}
 	return u
 }

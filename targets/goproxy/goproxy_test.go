@@ -138,3 +138,18 @@ func TestPinnedCipherGoCannotDo(t *testing.T) {
 		t.Fatalf("Build = %v, want an error naming the cipher", err)
 	}
 }
+
+// TestWeakTLSFailsClosed: suites Go classes insecure and TLS below 1.2
+// are refused at compile time, not when the proxy starts.
+func TestWeakTLSFailsClosed(t *testing.T) {
+	for _, mutate := range []func(*ir.TLS){
+		func(t *ir.TLS) { t.Profile, t.Ciphers = "custom", []string{"ECDHE-RSA-AES128-SHA256"} },
+		func(t *ir.TLS) { t.Profile, t.MinVersion = "custom", "1.1" },
+	} {
+		p := readIR(t, "testdata/full.ir.yaml")
+		mutate(p.Listeners[0].TLS)
+		if _, err := goproxy.New().Build(context.Background(), p); err == nil {
+			t.Errorf("Build accepted %+v", p.Listeners[0].TLS)
+		}
+	}
+}
