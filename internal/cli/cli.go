@@ -71,9 +71,15 @@ configuration for each gateway. A policy can tighten a baseline, never weaken it
 
 // Main runs rampart with args and returns the exit code.
 func Main(args []string, in io.Reader, out, errw io.Writer) int {
+	return Run(context.Background(), args, in, out, errw)
+}
+
+// Run is Main with a context: cancelling it stops long-running commands
+// (serve) as SIGTERM would.
+func Run(ctx context.Context, args []string, in io.Reader, out, errw io.Writer) int {
 	cmd := New(in, out, errw)
 	cmd.SetArgs(args)
-	err := cmd.ExecuteContext(context.Background())
+	err := cmd.ExecuteContext(ctx)
 	if err == nil {
 		return ExitOK
 	}

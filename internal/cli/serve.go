@@ -24,6 +24,7 @@ import (
 
 func newServeCmd(s *streams) *cobra.Command {
 	var configFile, policyDir, adminAddr, authzAddr string
+	var listen map[string]string
 	cmd := &cobra.Command{
 		Use:   "serve (--config FILE | --policy PATH) [--admin ADDR] [--authorizer ADDR]",
 		Short: "Run rampart's reverse proxy, enforcing a compiled policy",
@@ -44,18 +45,25 @@ checks at /authorize.`,
 			if policyDir != "" {
 				load, watch = policyLoader(policyDir, s.err), cueFiles(policyDir)
 			}
-			return runServer(cmd.Context(), s, load, watch, adminAddr, authzAddr)
+			return runServer(cmd.Context(), s, load, watch, serveAddrs{admin: adminAddr, authz: authzAddr, listen: listen})
 		},
 	}
 	cmd.Flags().StringVar(&configFile, "config", "", "rampart-proxy.json to serve")
 	cmd.Flags().StringVar(&policyDir, "policy", "", "policy directory to compile and serve")
 	cmd.Flags().StringVar(&adminAddr, "admin", "127.0.0.1:9901", `admin listener address ("off" to disable)`)
 	cmd.Flags().StringVar(&authzAddr, "authorizer", "", "authorizer listener address (for nginx auth_request and Envoy ext_authz); off by default")
+	cmd.Flags().StringToStringVar(&listen, "listen", nil, "override a listener's address, NAME=HOST:PORT (repeatable; NAME-redirect for its redirect port)")
 	return cmd
 }
 
-// runServer starts the proxy and runs until SIGINT or SIGTERM.
-func runServer(ctx context.Context, s *streams, load func() (*config.Config, error), watch []string, admin, authz string) error {
+// serveAddrs are the addresses serve binds besides the policy's own.
+type serveAddrs struct {
+	admin, authz string
+	listen       map[string]string
+}
+
+// runServer starts the proxy and runs until SIGINT, SIGTERM or ctx ends.
+func runServer(ctx context.Context, s *streams, load func() (*config.Config, error), watch []string, addrs serveAddrs) error {
 	logger := slog.New(slog.NewJSONHandler(s.err, nil))
 	first, err := load()
 	if err != nil {
@@ -66,19 +74,19 @@ func runServer(ctx context.Context, s *streams, load func() (*config.Config, err
 		return usageError(err)
 	}
 	defer closeSink()
-	srv, err := server.New(server.Options{Load: load, AdminAddr: admin, AccessLog: sink, Log: logger})
+	srv, err := server.New(server.Options{Load: load, AdminAddr: addrs.admin, Addrs: addrs.listen, AccessLog: sink, Log: logger})
 	if err != nil {
 		return policyErr(err)
 	}
 	if err := srv.Start(); err != nil {
 		return usageError(err)
 	}
-	if authz != "" {
-		if err := srv.StartAuthorizer(authz); err != nil {
+	if addrs.authz != "" {
+		if err := srv.StartAuthorizer(addrs.authz); err != nil {
 			return usageError(err)
 		}
 	}
-	logger.Info("rampart serve started", "policy", first.Policy.Name, "digest", first.Policy.Digest)
+	logger.Info("rampart serve started", "policy", first.Policy.Name, "digest", first.Policy.Digest, "admin", srv.Addr("admin"))
 	ctx, stop := signal.NotifyContext(ctx, os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	go srv.WatchFiles(ctx, 2*time.Second, watch...)

@@ -23,11 +23,10 @@ func (s *Server) adminHandler() http.Handler {
 // readyz is 200 when serving with every dependency healthy; 503 while
 // starting, draining, or while shared limits fall back to local buckets.
 func (s *Server) readyz(w http.ResponseWriter, _ *http.Request) {
-	st := s.state.Load()
 	switch {
 	case !s.ready.Load():
 		http.Error(w, "not serving", http.StatusServiceUnavailable)
-	case st.fallback != nil && st.fallback.Degraded():
+	case s.degraded():
 		http.Error(w, "redis unavailable: shared rate limits are enforced per instance", http.StatusServiceUnavailable)
 	default:
 		w.Write([]byte("ready\n"))

@@ -14,11 +14,13 @@ type metrics struct {
 	rateLimit  *prometheus.CounterVec
 	upstream   *prometheus.HistogramVec
 	reloads    *prometheus.CounterVec
-	redisDown  prometheus.Gauge
+	redisDown  prometheus.GaugeFunc
 	authFailed *prometheus.CounterVec
 }
 
-func newMetrics() *metrics {
+// newMetrics builds the collectors; degraded reports whether shared limits
+// currently fall back to local buckets.
+func newMetrics(degraded func() bool) *metrics {
 	m := &metrics{
 		registry: prometheus.NewRegistry(),
 		requests: prometheus.NewCounterVec(prometheus.CounterOpts{
@@ -37,8 +39,13 @@ func newMetrics() *metrics {
 		reloads: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "rampart_config_reloads_total", Help: "Config reloads by result.",
 		}, []string{"result"}),
-		redisDown: prometheus.NewGauge(prometheus.GaugeOpts{
+		redisDown: prometheus.NewGaugeFunc(prometheus.GaugeOpts{
 			Name: "rampart_ratelimit_redis_degraded", Help: "1 while shared limits fall back to local buckets.",
+		}, func() float64 {
+			if degraded() {
+				return 1
+			}
+			return 0
 		}),
 		authFailed: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "rampart_auth_failures_total", Help: "Failed authentications by route.",

@@ -91,7 +91,8 @@ func New(opts Options) (*Server, error) {
 	if opts.ShutdownTimeout == 0 {
 		opts.ShutdownTimeout = 15 * time.Second
 	}
-	s := &Server{opts: opts, metrics: newMetrics(), listeners: map[string]net.Listener{}}
+	s := &Server{opts: opts, listeners: map[string]net.Listener{}}
+	s.metrics = newMetrics(s.degraded)
 	cfg, err := opts.Load()
 	if err != nil {
 		return nil, err
@@ -156,6 +157,12 @@ func sameListeners(a, b *config.Config) error {
 		}
 	}
 	return nil
+}
+
+// degraded reports whether shared rate limits fall back to local buckets.
+func (s *Server) degraded() bool {
+	st := s.state.Load()
+	return st != nil && st.fallback != nil && st.fallback.Degraded()
 }
 
 // Addr returns the bound address of a listener ("admin" for the admin

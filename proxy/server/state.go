@@ -142,7 +142,6 @@ func (st *state) buildRedis(s *Server, r *config.Redis, deps *engine.Deps) error
 	st.redis = ratelimit.NewClient(r.Address, password)
 	st.fallback = ratelimit.NewFallback(ratelimit.NewRedis(st.redis, "rampart:"+st.cfg.Policy.Name+":"),
 		ratelimit.NewLocal(localLimitKeys), func(err error) {
-			s.metrics.redisDown.Set(1)
 			s.logf("shared rate limits fall back to local buckets: redis: %v", err)
 		})
 	deps.Shared = st.fallback
