@@ -1,6 +1,7 @@
 package server
 
 import (
+	"context"
 	"crypto/tls"
 	"fmt"
 	"net/http"
@@ -34,7 +35,12 @@ type state struct {
 	hsts      map[string]string   // listener → Strict-Transport-Security
 	fallback  *ratelimit.Fallback
 	redis     redis.UniversalClient
+	stop      context.CancelFunc // stops the certificate watchers
 }
+
+// certPollInterval is how often listener certificates are checked for
+// changes on disk.
+const certPollInterval = 2 * time.Second
 
 // upstream is one service's reverse proxy.
 type upstream struct {
@@ -48,13 +54,19 @@ func (s *Server) buildState(cfg *config.Config) (*state, error) {
 		return nil, err
 	}
 	st := &state{cfg: cfg, upstreams: map[string]*upstream{}, tls: map[string]*tls.Config{},
-		hosts: map[string][]string{}, hsts: map[string]string{}}
+		hosts: map[string][]string{}, hsts: map[string]string{}, stop: func() {}}
 	steps := []func(*Server) error{st.buildListeners, st.buildUpstreams, st.buildEngine, st.buildLog}
 	for _, step := range steps {
 		if err := step(s); err != nil {
 			st.close()
 			return nil, err
 		}
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	st.stop = cancel
+	for _, rl := range st.reloaders {
+		rl.Logger = s.opts.Log
+		go rl.Watch(ctx, certPollInterval)
 	}
 	return st, nil
 }
@@ -71,6 +83,7 @@ func (st *state) buildListeners(s *Server) error {
 		if err != nil {
 			return fmt.Errorf("listener %s: %w", l.Name, err)
 		}
+		tc.NextProtos = []string{"http/1.1"}
 		st.tls[l.Name] = tc
 		st.reloaders = append(st.reloaders, rl)
 		st.hsts[l.Name] = l.TLS.HSTS
@@ -160,6 +173,7 @@ func (st *state) buildLog(s *Server) error {
 
 // close releases what a state holds.
 func (st *state) close() {
+	st.stop()
 	if st.redis != nil {
 		st.redis.Close()
 	}

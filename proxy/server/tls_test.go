@@ -161,3 +161,36 @@ func summary(log string) string {
 	}
 	return strings.Join(keep, "\n")
 }
+
+// TestCertificateReload: replacing the certificate files on disk changes
+// what new handshakes see, without a restart.
+func TestCertificateReload(t *testing.T) {
+	up := upstreamServer(t)
+	dir := t.TempDir()
+	cert, key := writeCert(t, dir, "api.example.com")
+	ts := startServer(t, func() (*config.Config, error) {
+		cfg := testConfig(up.URL)
+		tc := intermediate
+		tc.CertFile, tc.KeyFile = cert, key
+		cfg.Listeners[0].TLS = &tc
+		return cfg, nil
+	})
+	serial := func() string {
+		c, err := tls.Dial("tcp", ts.Addr("web"), &tls.Config{InsecureSkipVerify: true})
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer c.Close()
+		return c.ConnectionState().PeerCertificates[0].SerialNumber.String()
+	}
+	before := serial()
+	time.Sleep(10 * time.Millisecond)
+	writeCert(t, dir, "api.example.com") // new serial, same paths
+	deadline := time.Now().Add(3 * certPollInterval)
+	for serial() == before {
+		if time.Now().After(deadline) {
+			t.Fatal("the new certificate was not picked up")
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+}
