@@ -5,7 +5,7 @@ BIN       := bin/rampart
 EXAMPLES  := $(sort $(wildcard examples/*/))
 export RAMPART_TODAY ?=
 
-.PHONY: all build demo test vet fmt-check bench bench-compile clean
+.PHONY: all build demo test vet fmt-check bench bench-compile bench-proxy testssl fuzz clean
 
 all: build
 
@@ -25,6 +25,7 @@ demo: build
 
 test: vet fmt-check
 	$(GO) test -count=1 ./...
+	$(MAKE) --no-print-directory fuzz FUZZTIME=5s
 
 vet:
 	$(GO) vet ./...
@@ -38,6 +39,22 @@ bench:
 
 bench-compile:
 	bash scripts/bench-compile.sh
+
+# bench-proxy: rampart serve and nginx, same policy, same upstream, wrk.
+bench-proxy:
+	bash scripts/bench-proxy.sh
+
+# testssl: testssl.sh against rampart serve with Mozilla's intermediate profile.
+testssl:
+	$(GO) test -count=1 -run TestTestssl -v ./proxy/server/
+
+# fuzz: a short run of every fuzz target (FUZZTIME each).
+FUZZTIME ?= 20s
+fuzz:
+	@set -e; for t in targets/goproxy:FuzzBuild proxy/server:FuzzRequest proxy/authn:FuzzJWTParse proxy/authn:FuzzJWTClaims proxy/accesslog:FuzzRedact; do \
+		pkg=$${t%%:*}; fn=$${t##*:}; \
+		$(GO) test -run '^$$' -fuzz "^$$fn$$" -fuzztime $(FUZZTIME) ./$$pkg/; \
+	done
 
 clean:
 	rm -rf bin out
