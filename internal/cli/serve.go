@@ -71,7 +71,7 @@ func runServer(ctx context.Context, s *streams, load func() (*config.Config, err
 	}
 	sink, closeSink, err := openSink(first.AccessLog, s.out)
 	if err != nil {
-		return usageError(err)
+		return policyErr(err)
 	}
 	defer closeSink()
 	srv, err := server.New(server.Options{Load: load, AdminAddr: addrs.admin, Addrs: addrs.listen, AccessLog: sink, Log: logger})

@@ -102,9 +102,9 @@ func (st *state) buildUpstreams(s *Server) error {
 		tr.MaxIdleConnsPerHost = 256
 		tr.ResponseHeaderTimeout = 60 * time.Second
 		if target.Scheme == "https" {
-			tc, err := tlsconf.UpstreamConfig(u)
+			tc, err := tlsconf.UpstreamConfig(u) // its errors name the upstream
 			if err != nil {
-				return fmt.Errorf("upstream %s: %w", u.Name, err)
+				return err
 			}
 			tr.TLSClientConfig = tc
 		}
@@ -119,7 +119,7 @@ func (st *state) buildEngine(s *Server) error {
 	for _, p := range st.cfg.Providers {
 		a, err := authn.New(p, authn.Options{HTTPClient: s.opts.HTTPClient, Secrets: s.opts.Secrets, Now: s.opts.Now})
 		if err != nil {
-			return fmt.Errorf("provider %s: %w", p.Name, err)
+			return err // names the provider
 		}
 		deps.Providers[p.Name] = a
 	}
