@@ -193,7 +193,8 @@ func (l *lowerer) checkRoute(p *ir.Policy, s *ir.Service, r *ir.Route, providers
 			l.diags.Errorf(at, diag.CodeMTLSWithoutClientAuth, r.Origin.Path,
 				"route %s uses mTLS provider %s, but not every listener of service %s verifies client certificates (tls.clientAuth)", r.ID, name, s.Name)
 		}
-		if pr.APIKey != nil && pr.APIKey.In == "query" && r.AccessLog && slices.Contains(p.Logging.Fields, "query") && !redacted(p.Logging, "query", pr.APIKey.Name) {
+		logged := r.AccessLog || (p.Logging.Enabled && p.Logging.AuthFailures)
+		if pr.APIKey != nil && pr.APIKey.In == "query" && logged && slices.Contains(p.Logging.Fields, "query") && !redacted(p.Logging, "query", pr.APIKey.Name) {
 			l.diags.Errorf(at, diag.CodeAPIKeyInLoggedQuery, r.Origin.Path,
 				"route %s reads API key %q from the query string and the access log records query strings unredacted: keys would be written to logs", r.ID, pr.APIKey.Name)
 		}

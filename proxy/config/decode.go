@@ -54,6 +54,7 @@ func (c *Config) Validate() error {
 	for _, r := range c.Routes {
 		errs = append(errs, r.validate(listeners, providers, upstreams)...)
 	}
+	errs = append(errs, c.validateSafety()...)
 	if c.Redis != nil && c.Redis.PasswordRef != "" && !IsSecretRef(c.Redis.PasswordRef) {
 		errs = append(errs, errors.New("redis.passwordRef is not a secret reference"))
 	}
@@ -110,4 +111,57 @@ func (r Route) validate(listeners, providers, upstreams map[string]bool) []error
 func IsSecretRef(s string) bool {
 	scheme, rest, ok := strings.Cut(s, ":")
 	return ok && rest != "" && slices.Contains([]string{"env", "file", "vault"}, scheme)
+}
+
+// validateSafety refuses configs the compiler would refuse or the proxy
+// could not apply as written, since `serve --config` takes configs that
+// did not come through the compiler.
+func (c *Config) validateSafety() []error {
+	var errs []error
+	if a := c.AuthFailures; a != nil && a.Key != "ip" {
+		errs = append(errs, fmt.Errorf("authFailures.key %q: rampart's proxy throttles authentication failures per client IP only", a.Key))
+	}
+	for _, r := range c.Routes {
+		if r.CORS != nil && r.CORS.AllowCredentials && slices.Contains(r.CORS.AllowOrigins, "*") {
+			errs = append(errs, fmt.Errorf("route %s: CORS allows credentials from any origin", r.ID))
+		}
+		for _, l := range r.RateLimits {
+			if !knownLimitKey(l.Key) {
+				errs = append(errs, fmt.Errorf("route %s: rate limit %s has key %q: want ip, subject, apiKey or header:<Name>", r.ID, l.Name, l.Key))
+			}
+		}
+	}
+	errs = append(errs, c.queryKeysLogged()...)
+	return errs
+}
+
+// queryKeysLogged refuses API keys read from the query string when the
+// access log records query strings without redacting that parameter.
+func (c *Config) queryKeysLogged() []error {
+	if !c.AccessLog.Enabled || !slices.Contains(c.AccessLog.Fields, "query") {
+		return nil
+	}
+	var errs []error
+	for _, p := range c.Providers {
+		if p.APIKey == nil || p.APIKey.In != "query" {
+			continue
+		}
+		redacted := slices.ContainsFunc(c.AccessLog.Redact, func(r Redaction) bool {
+			return r.Kind == "query" && strings.EqualFold(r.Name, p.APIKey.Name) && r.Mode != ""
+		})
+		if !redacted {
+			errs = append(errs, fmt.Errorf("provider %s reads API keys from query parameter %q, which the access log records unredacted", p.Name, p.APIKey.Name))
+		}
+	}
+	return errs
+}
+
+// knownLimitKey reports whether the proxy applies a rate-limit key.
+func knownLimitKey(k string) bool {
+	switch k {
+	case "ip", "subject", "apiKey":
+		return true
+	}
+	name, ok := strings.CutPrefix(k, "header:")
+	return ok && name != ""
 }

@@ -51,6 +51,9 @@ func (e *Engine) authenticate(ctx context.Context, req Request, d *Decision) boo
 
 // failureReason words an authentication error for the log.
 func failureReason(provider string, err error) string {
+	if err == nil {
+		return provider + ": provider returned no principal"
+	}
 	var f *authn.Failure
 	if errors.As(err, &f) {
 		return f.Error()

@@ -2,7 +2,10 @@ package engine
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"net/http"
+	"net/netip"
 	"strings"
 
 	"github.com/rampart-policy/rampart/proxy/config"
@@ -32,8 +35,11 @@ func (e *Engine) limits(ctx context.Context, req Request, d *Decision, selected 
 			continue
 		}
 		store := e.deps.Local
-		if l.Shared {
+		switch {
+		case l.Shared:
 			store = e.deps.Shared
+		case strings.HasPrefix(l.Key, "header:"):
+			store = e.deps.Keyed
 		}
 		key := d.Route.ID + "|" + l.Name + "|" + limitKey(l, req, d)
 		res, err := store.Take(ctx, key, ratelimit.Limit{RatePerSecond: l.RatePerSecond, Burst: l.Burst}, e.deps.Now())
@@ -50,22 +56,47 @@ func (e *Engine) limits(ctx context.Context, req Request, d *Decision, selected 
 	return true
 }
 
-// limitKey is the value a limit is kept per. Without an authenticated
+// limitKey is the value a limit is kept per, hashed so that bucket keys
+// have a fixed size whatever the client sends. Without an authenticated
 // principal (a public route), subject and API-key limits fall back to the
-// client IP; a missing header counts as one shared "-" bucket.
+// client IP; a missing header counts as one shared "-" bucket; IPv6
+// clients are kept per /64, the block one subscriber usually holds.
 func limitKey(l config.RateLimit, req Request, d *Decision) string {
+	var v string
 	switch {
 	case strings.HasPrefix(l.Key, "header:"):
-		v := ""
 		if req.HTTP != nil {
 			v = req.HTTP.Header.Get(strings.TrimPrefix(l.Key, "header:"))
 		}
 		if v == "" {
 			v = "-"
 		}
-		return "h:" + v
+		v = "h:" + v
 	case (l.Key == "subject" || l.Key == "apiKey") && d.Principal != nil:
-		return "s:" + d.Principal.Provider + ":" + d.Principal.Subject
+		v = "s:" + d.Principal.Provider + ":" + d.Principal.Subject
+	default:
+		v = "ip:" + ipBlock(req.ClientIP)
 	}
-	return "ip:" + req.ClientIP
+	sum := sha256.Sum256([]byte(v))
+	return hex.EncodeToString(sum[:16])
+}
+
+// ipBlock returns an IPv4 address as is and an IPv6 address's /64.
+func ipBlock(ip string) string {
+	a, err := netip.ParseAddr(ip)
+	if err != nil || a.Is4() || a.Is4In6() {
+		return ip
+	}
+	p, _ := a.Prefix(64)
+	return p.String()
+}
+
+// knownKey reports whether a rate-limit key is one the engine applies.
+func knownKey(k string) bool {
+	switch k {
+	case "ip", "subject", "apiKey":
+		return true
+	}
+	name, ok := strings.CutPrefix(k, "header:")
+	return ok && name != "" && !strings.ContainsAny(name, " :\r\n")
 }

@@ -8,10 +8,12 @@ import (
 	"fmt"
 	"net/http"
 	"net/http/httptest"
+	"strconv"
 	"testing"
 
 	"github.com/rampart-policy/rampart/proxy/authn"
 	"github.com/rampart-policy/rampart/proxy/config"
+	"github.com/rampart-policy/rampart/proxy/ratelimit"
 )
 
 // nilAuth is a provider that returns neither a principal nor an error
@@ -107,5 +109,39 @@ func TestReviewUnknownRateLimitKeyIgnored(t *testing.T) {
 			}
 			t.Fatalf("limit with key %q accepted by New and never applied (3 requests with burst 0 all allowed)", key)
 		})
+	}
+}
+
+// All limits share one Local store (100 000 keys in the server), and a
+// header-keyed limit creates one bucket per distinct header value, before
+// authentication. An unauthenticated client that sends many distinct
+// values evicts every other bucket, including its own exhausted per-IP
+// bucket on the login route ("an evicted bucket starts full"), so it resets
+// its own brute-force limit at will. (IPv6 clients can do the same with
+// per-IP keys alone: the key is the full /128.)
+func TestReviewHeaderKeyedLimitEvictsOtherBuckets(t *testing.T) {
+	const keys = 100_000 // server.localLimitKeys
+	cfg := &config.Config{Routes: []config.Route{
+		{ID: "login", Listeners: []string{"l"}, Path: "/login", Methods: []string{"GET"}, Public: true,
+			RateLimits: []config.RateLimit{{Name: "per-ip", RatePerSecond: 1.0 / 3600, Burst: 0, Key: "ip"}}},
+		{ID: "lookup", Listeners: []string{"l"}, Path: "/lookup", Methods: []string{"GET"}, Public: true,
+			RateLimits: []config.RateLimit{{Name: "per-tenant", RatePerSecond: 1, Burst: 5, Key: "header:X-Tenant"}}},
+	}}
+	e, err := New(cfg, Deps{Local: ratelimit.NewLocal(keys)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	login := func() Decision { return decide(e, "GET", "/login") }
+	if d := login(); !d.Allowed() {
+		t.Fatalf("first login: %d", d.Status)
+	}
+	if d := login(); d.Status != http.StatusTooManyRequests {
+		t.Fatalf("second login: %d, want 429", d.Status)
+	}
+	for i := 0; i < 2*keys; i++ {
+		decide(e, "GET", "/lookup", "X-Tenant", strconv.Itoa(i))
+	}
+	if d := login(); d.Allowed() {
+		t.Fatal("after flooding a header-keyed limit with distinct values, the same client's exhausted per-IP login limit is full again")
 	}
 }

@@ -47,6 +47,37 @@ func newRouter(routes []config.Route) *router {
 	return rt
 }
 
+// newFoldRouter compiles the routes with lower-cased paths, for
+// detecting requests that differ from a route only in letter case.
+func newFoldRouter(routes []config.Route) *router {
+	folded := make([]config.Route, len(routes))
+	for i, r := range routes {
+		folded[i] = r
+		folded[i].Path = strings.ToLower(r.Path)
+	}
+	rt := newRouter(folded)
+	// keep pointers to the original routes so callers can compare them
+	for _, t := range rt.byListener {
+		for _, rs := range t.exact {
+			relink(rs, routes, folded)
+		}
+		relink(t.patterns, routes, folded)
+		relink(t.prefixes, routes, folded)
+	}
+	return rt
+}
+
+// relink points compiled routes back at the original config entries.
+func relink(rs []*route, orig, folded []config.Route) {
+	for _, r := range rs {
+		for i := range folded {
+			if r.cfg == &folded[i] {
+				r.cfg = &orig[i]
+			}
+		}
+	}
+}
+
 func compileRoute(c *config.Route) *route {
 	r := &route{cfg: c, methods: map[string]bool{}}
 	for _, m := range c.Methods {
@@ -99,8 +130,10 @@ func patternKey(r *route) string {
 	return b.String()
 }
 
-// match returns the routes for path on listener: every candidate whose
-// path matches, in preference order. The caller picks by method.
+// match returns the routes of the most specific path that matches on
+// listener: the exact path's routes, else the best placeholder pattern's,
+// else the longest prefix's. Several routes may share that path (one per
+// method); the caller picks by method.
 func (rt *router) match(listener, path string) []*route {
 	t := rt.byListener[listener]
 	if t == nil {
@@ -110,16 +143,22 @@ func (rt *router) match(listener, path string) []*route {
 	if clean == "" {
 		clean = "/"
 	}
-	var out []*route
-	out = append(out, t.exact[clean]...)
-	segs := strings.Split(strings.Trim(path, "/"), "/")
-	for _, r := range t.patterns {
-		if segmentsMatch(r.segments, segs) {
-			out = append(out, r)
-		}
+	if rs := t.exact[clean]; len(rs) > 0 {
+		return rs
 	}
-	for _, r := range t.prefixes {
-		if hasPathPrefix(path, r.cfg.Path) {
+	segs := strings.Split(strings.Trim(path, "/"), "/")
+	if out := samePath(t.patterns, func(r *route) bool { return segmentsMatch(r.segments, segs) }); len(out) > 0 {
+		return out
+	}
+	return samePath(t.prefixes, func(r *route) bool { return hasPathPrefix(path, r.cfg.Path) })
+}
+
+// samePath returns the first route in rs that ok accepts, with every
+// other accepted route declaring the same path.
+func samePath(rs []*route, ok func(*route) bool) []*route {
+	var out []*route
+	for _, r := range rs {
+		if ok(r) && (len(out) == 0 || r.cfg.Path == out[0].cfg.Path) {
 			out = append(out, r)
 		}
 	}

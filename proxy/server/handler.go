@@ -8,7 +8,6 @@ import (
 	"strconv"
 	"strings"
 	"time"
-	"unicode/utf8"
 
 	"github.com/rampart-policy/rampart/proxy/accesslog"
 	"github.com/rampart-policy/rampart/proxy/config"
@@ -20,34 +19,49 @@ const (
 	defaultHeaderTimeout  = 10 * time.Second
 	defaultIdleTimeout    = 60 * time.Second
 	defaultMaxHeaderBytes = 32 << 10
+	defaultBodyTimeout    = 60 * time.Second
+	defaultMaxBodyBytes   = 16 << 20
 )
 
-// listenerServer builds the http.Server for a listener, with the
-// strictest header timeout, idle timeout and the largest header size any
-// of its routes allows (each route's own limits are enforced per request).
-func (s *Server) listenerServer(l config.Listener) *http.Server {
-	header, idle, maxHeader := defaultHeaderTimeout, defaultIdleTimeout, 0
-	for _, r := range s.state.Load().cfg.Routes {
-		if !contains(r.Listeners, l.Name) {
+// connParams are the per-connection settings of a listener's
+// http.Server: the strictest header and idle timeouts and the largest
+// header size any of its routes allows (each route's own limits are
+// enforced per request). They are fixed while the server runs.
+type connParams struct {
+	header, idle time.Duration
+	maxHeader    int
+}
+
+// listenerParams computes a listener's connParams from cfg.
+func listenerParams(cfg *config.Config, listener string) connParams {
+	p := connParams{header: defaultHeaderTimeout, idle: defaultIdleTimeout}
+	for _, r := range cfg.Routes {
+		if !contains(r.Listeners, listener) {
 			continue
 		}
-		if t := seconds(r.Limits.HeaderTimeoutSeconds); t > 0 && t < header {
-			header = t
+		if t := seconds(r.Limits.HeaderTimeoutSeconds); t > 0 && t < p.header {
+			p.header = t
 		}
-		if t := seconds(r.Limits.IdleTimeoutSeconds); t > 0 && t < idle {
-			idle = t
+		if t := seconds(r.Limits.IdleTimeoutSeconds); t > 0 && t < p.idle {
+			p.idle = t
 		}
-		maxHeader = max(maxHeader, r.Limits.MaxHeaderBytes)
+		p.maxHeader = max(p.maxHeader, r.Limits.MaxHeaderBytes)
 	}
-	if maxHeader == 0 {
-		maxHeader = defaultMaxHeaderBytes
+	if p.maxHeader == 0 {
+		p.maxHeader = defaultMaxHeaderBytes
 	}
+	return p
+}
+
+// listenerServer builds the http.Server for a listener.
+func (s *Server) listenerServer(l config.Listener) *http.Server {
+	p := listenerParams(s.state.Load().cfg, l.Name)
 	name := l.Name
 	return &http.Server{
 		Handler:           http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { s.handle(name, w, r) }),
-		ReadHeaderTimeout: header,
-		IdleTimeout:       idle,
-		MaxHeaderBytes:    maxHeader,
+		ReadHeaderTimeout: p.header,
+		IdleTimeout:       p.idle,
+		MaxHeaderBytes:    p.maxHeader,
 	}
 }
 
@@ -61,6 +75,7 @@ func (s *Server) handle(listener string, w http.ResponseWriter, r *http.Request)
 	var d engine.Decision
 	defer func() { s.finish(st, rec, r, d, ip, start) }()
 
+	sanitizeConnection(r.Header)
 	if reason := badRequest(r); reason != "" {
 		st.setHeaders(rec.Header(), listener, nil)
 		d = engine.Decision{Status: http.StatusBadRequest, Reason: engine.ReasonBadRequest, Detail: reason}
@@ -73,7 +88,8 @@ func (s *Server) handle(listener string, w http.ResponseWriter, r *http.Request)
 		deny(rec, d)
 		return
 	}
-	d = st.engine.Decide(r.Context(), engine.Request{Listener: listener, Method: r.Method, Path: r.URL.Path, ClientIP: ip, HTTP: r})
+	d = st.engine.Decide(r.Context(), engine.Request{Listener: listener, Method: r.Method, Path: r.URL.Path,
+		RawPath: r.URL.EscapedPath(), ClientIP: ip, HTTP: r})
 	st.setHeaders(rec.Header(), listener, d.Route)
 	if d.Route != nil && d.Route.CORS != nil {
 		applyCORS(rec.Header(), r, d.Route.CORS, d.Preflight)
@@ -92,44 +108,34 @@ func (s *Server) handle(listener string, w http.ResponseWriter, r *http.Request)
 	s.forward(st, rec, r, d)
 }
 
-// enforceLimits applies the route's header size, body size and body
-// timeout. The body limit is enforced while streaming: nothing buffers
-// the whole body.
+// enforceLimits applies the route's body size and body timeout, or the
+// proxy's defaults (16 MiB, 60 s) where the policy sets none. The body
+// limit is enforced while streaming: nothing buffers the whole body.
 func (s *Server) enforceLimits(w *recorder, r *http.Request, d *engine.Decision) bool {
 	lim := d.Route.Limits
-	if lim.MaxHeaderBytes > 0 && headerBytes(r) > lim.MaxHeaderBytes {
-		*d = engine.Decision{Status: http.StatusRequestHeaderFieldsTooLarge, Reason: "header-too-large", Route: d.Route, Principal: d.Principal}
+	maxBody := int64(lim.MaxBodyBytes)
+	if maxBody == 0 {
+		maxBody = defaultMaxBodyBytes
+	}
+	if r.ContentLength > maxBody {
+		*d = engine.Decision{Status: http.StatusRequestEntityTooLarge, Reason: "body-too-large", Route: d.Route, Principal: d.Principal}
 		deny(w, *d)
 		return false
 	}
-	if lim.MaxBodyBytes > 0 {
-		if r.ContentLength > int64(lim.MaxBodyBytes) {
-			*d = engine.Decision{Status: http.StatusRequestEntityTooLarge, Reason: "body-too-large", Route: d.Route, Principal: d.Principal}
-			deny(w, *d)
-			return false
-		}
-		r.Body = http.MaxBytesReader(w, r.Body, int64(lim.MaxBodyBytes))
+	r.Body = http.MaxBytesReader(w, r.Body, maxBody)
+	bodyTimeout := seconds(lim.BodyTimeoutSeconds)
+	if bodyTimeout == 0 {
+		bodyTimeout = defaultBodyTimeout
 	}
-	if t := seconds(lim.BodyTimeoutSeconds); t > 0 {
-		http.NewResponseController(w.ResponseWriter).SetReadDeadline(s.opts.Now().Add(t))
-	}
+	http.NewResponseController(w.ResponseWriter).SetReadDeadline(s.opts.Now().Add(bodyTimeout))
 	return true
 }
 
-// forward sends the request upstream with the caller's identity in
-// X-Rampart-* headers (any such header from the client is removed first).
+// forward sends the request upstream. The reverse proxy's Rewrite sets
+// the caller's identity in X-Rampart-* headers after removing every
+// client header that could pass for them (see scrub).
 func (s *Server) forward(st *state, w *recorder, r *http.Request, d engine.Decision) {
-	for k := range r.Header {
-		if strings.HasPrefix(strings.ToLower(k), "x-rampart-") {
-			r.Header.Del(k)
-		}
-	}
-	if p := d.Principal; p != nil {
-		r.Header.Set("X-Rampart-Subject", p.Subject)
-		r.Header.Set("X-Rampart-Roles", strings.Join(p.Roles, " "))
-	}
-	r.Header.Set("X-Rampart-Route", d.Route.ID)
-	ctx := context.WithValue(r.Context(), routeKey{}, d.Route)
+	ctx := context.WithValue(r.Context(), routeKey{}, &d)
 	if t := seconds(d.Route.Limits.UpstreamTimeoutSeconds); t > 0 {
 		var cancel context.CancelFunc
 		ctx, cancel = context.WithTimeout(ctx, t)
@@ -138,8 +144,50 @@ func (s *Server) forward(st *state, w *recorder, r *http.Request, d engine.Decis
 	st.upstreams[d.Route.Upstream].proxy.ServeHTTP(w, r.WithContext(ctx))
 }
 
-// routeKey carries the route to the reverse proxy's response hooks.
+// routeKey carries the decision to the reverse proxy's hooks.
 type routeKey struct{}
+
+// clientIPHeaders are request headers upstreams commonly believe for the
+// client's address; rampart sets X-Forwarded-For and X-Real-IP itself.
+var clientIPHeaders = []string{"X-Real-Ip", "True-Client-Ip", "X-Client-Ip", "Cf-Connecting-Ip", "Forwarded", "X-Cluster-Client-Ip"}
+
+// scrub removes from an outgoing request every header a client could use
+// to pose as rampart or as another client: X-Rampart-* in any spelling
+// ("_" for "-" included, as CGI-style upstreams fold them) and the
+// client-address headers.
+func scrub(h http.Header) {
+	for k := range h {
+		if strings.HasPrefix(strings.ToLower(strings.ReplaceAll(k, "_", "-")), "x-rampart-") {
+			delete(h, k)
+		}
+	}
+	for _, k := range clientIPHeaders {
+		h.Del(k)
+	}
+}
+
+// sanitizeConnection keeps only "close", "keep-alive" and "upgrade" in the
+// Connection header: the reverse proxy deletes every header Connection
+// names, and a client must not delete headers rampart checked or sets.
+func sanitizeConnection(h http.Header) {
+	vs := h.Values("Connection")
+	if len(vs) == 0 {
+		return
+	}
+	var keep []string
+	for _, v := range vs {
+		for _, tok := range strings.Split(v, ",") {
+			switch t := strings.ToLower(strings.TrimSpace(tok)); t {
+			case "close", "keep-alive", "upgrade":
+				keep = append(keep, t)
+			}
+		}
+	}
+	h.Del("Connection")
+	if len(keep) > 0 {
+		h.Set("Connection", strings.Join(keep, ", "))
+	}
+}
 
 // deny writes a short JSON error. Nothing internal is revealed.
 func deny(w http.ResponseWriter, d engine.Decision) {
@@ -160,29 +208,21 @@ func deny(w http.ResponseWriter, d engine.Decision) {
 	json.NewEncoder(w).Encode(map[string]string{"error": strings.ToLower(http.StatusText(d.Status))})
 }
 
-// badRequest rejects what should never reach a route: invalid UTF-8,
-// dot segments, encoded slashes or backslashes, and requests that carry
-// both Content-Length and Transfer-Encoding (smuggling).
+// badRequest rejects what should never reach a route: a path not in
+// normal form (engine.BadPath), and a request that carries both
+// Content-Length and Transfer-Encoding (smuggling; Go drops the length,
+// but refusing outright is clearer).
 func badRequest(r *http.Request) string {
-	p := r.URL.Path
-	raw := r.URL.EscapedPath()
-	switch {
-	case !strings.HasPrefix(p, "/"):
-		return "path is not absolute"
-	case !utf8.ValidString(p):
-		return "path is not valid UTF-8"
-	case strings.Contains(p, "\\") || strings.ContainsAny(p, "\x00\r\n"):
-		return "path holds a backslash or control character"
-	case strings.Contains(strings.ToLower(raw), "%2f") || strings.Contains(strings.ToLower(raw), "%5c"):
-		return "path holds an encoded slash"
-	case hasDotSegment(p) || strings.Contains(p, "//"):
-		return "path holds dot segments or empty segments"
-	case len(r.TransferEncoding) > 0 && len(r.Header.Values("Content-Length")) > 0:
+	if reason := engine.BadPath(r.URL.Path, r.URL.EscapedPath()); reason != "" {
+		return reason
+	}
+	if len(r.TransferEncoding) > 0 && len(r.Header.Values("Content-Length")) > 0 {
 		return "both Content-Length and Transfer-Encoding"
 	}
 	return ""
 }
 
+// hasDotSegment reports a "." or ".." segment.
 func hasDotSegment(p string) bool {
 	for _, s := range strings.Split(p, "/") {
 		if s == "." || s == ".." {
@@ -210,17 +250,6 @@ func hostAllowed(hosts []string, host string) bool {
 		}
 	}
 	return false
-}
-
-// headerBytes approximates the request header size as sent.
-func headerBytes(r *http.Request) int {
-	n := len(r.Method) + len(r.RequestURI) + 12
-	for k, vs := range r.Header {
-		for _, v := range vs {
-			n += len(k) + len(v) + 4
-		}
-	}
-	return n
 }
 
 // clientIP is the peer address without port. rampart does not trust

@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/rampart-policy/rampart/proxy/config"
+	"github.com/rampart-policy/rampart/proxy/engine"
 )
 
 // defaultHeaders secure responses that match no route.
@@ -90,17 +91,37 @@ func (s *Server) newReverseProxy(name string, target *url.URL, tr http.RoundTrip
 	return &httputil.ReverseProxy{
 		Rewrite: func(pr *httputil.ProxyRequest) {
 			pr.SetURL(target)
+			scrub(pr.Out.Header)
 			pr.SetXForwarded()
+			if ip, _, err := net.SplitHostPort(pr.In.RemoteAddr); err == nil {
+				pr.Out.Header.Set("X-Real-Ip", ip)
+			}
+			if d, ok := pr.In.Context().Value(routeKey{}).(*engine.Decision); ok {
+				if p := d.Principal; p != nil {
+					pr.Out.Header.Set("X-Rampart-Subject", p.Subject)
+					pr.Out.Header.Set("X-Rampart-Roles", strings.Join(p.Roles, " "))
+				}
+				pr.Out.Header.Set("X-Rampart-Route", d.Route.ID)
+			}
 		},
 		Transport: &timedTransport{next: tr, observe: func(d time.Duration) {
 			s.metrics.upstream.WithLabelValues(name).Observe(d.Seconds())
 		}},
 		ModifyResponse: func(resp *http.Response) error {
-			if r, ok := resp.Request.Context().Value(routeKey{}).(*config.Route); ok {
-				for _, h := range r.Headers {
-					resp.Header.Set(h.Name, h.Value)
+			// rampart already set the route's security headers, HSTS and
+			// CORS answer on the response; the upstream's own versions
+			// are dropped so they can neither weaken nor duplicate them.
+			for k := range resp.Header {
+				if strings.HasPrefix(strings.ToLower(k), "access-control-") {
+					delete(resp.Header, k)
 				}
-				if r.HideServer {
+			}
+			resp.Header.Del("Strict-Transport-Security")
+			if d, ok := resp.Request.Context().Value(routeKey{}).(*engine.Decision); ok {
+				for _, h := range d.Route.Headers {
+					resp.Header.Del(h.Name)
+				}
+				if d.Route.HideServer {
 					resp.Header.Del("Server")
 					resp.Header.Del("X-Powered-By")
 				}
@@ -146,12 +167,17 @@ func (t *timedTransport) RoundTrip(r *http.Request) (*http.Response, error) {
 	return resp, err
 }
 
-// redirectHandler sends plaintext requests to HTTPS on port.
-func redirectHandler(_ string, port int) http.Handler {
+// redirectHandler sends plaintext requests for the listener's hosts to
+// HTTPS on port; other hosts get 404 (no open redirect).
+func (s *Server) redirectHandler(listener string, port int) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		host := r.Host
 		if h, _, err := net.SplitHostPort(host); err == nil {
 			host = h
+		}
+		if !hostAllowed(s.state.Load().hosts[listener], host) || badRequest(r) != "" {
+			http.NotFound(w, r)
+			return
 		}
 		if port != 443 {
 			host = host + ":" + strconv.Itoa(port)

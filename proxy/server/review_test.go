@@ -6,11 +6,22 @@ package server
 import (
 	"bufio"
 	"context"
+	"crypto/ecdsa"
+	"crypto/elliptic"
+	"crypto/rand"
+	"crypto/tls"
+	"crypto/x509"
+	"crypto/x509/pkix"
+	"encoding/pem"
 	"io"
 	"log/slog"
+	"math/big"
 	"net"
 	"net/http"
 	"net/http/httptest"
+	"os"
+	"path/filepath"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -179,8 +190,16 @@ func TestReviewConnectionHeaderStripsIdentity(t *testing.T) {
 	}
 	_, _, _, h := up.last()
 	if h.Get("X-Rampart-Subject") != "acme" || h.Get("X-Rampart-Roles") != "reader" || h.Get("X-Rampart-Route") != "orders/list" {
-		t.Fatalf("upstream got subject=%q roles=%q route=%q; want acme/reader/orders/list",
+		t.Errorf("upstream got subject=%q roles=%q route=%q; want acme/reader/orders/list",
 			h.Get("X-Rampart-Subject"), h.Get("X-Rampart-Roles"), h.Get("X-Rampart-Route"))
+	}
+	// The same trick removes a header after rampart validated it: the
+	// route only admits application/json, the upstream gets an untyped body.
+	resp, _ = ts.do(t, "POST", "/orders", strings.NewReader("{}"), "X-API-Key", apiKey,
+		"Content-Type", "application/json", "Connection", "Content-Type")
+	_, _, _, h = up.last()
+	if resp.StatusCode == 200 && h.Get("Content-Type") != "application/json" {
+		t.Errorf("content-type control passed, upstream received Content-Type %q", h.Get("Content-Type"))
 	}
 }
 
@@ -374,17 +393,27 @@ func TestReviewReloadIgnoresListenerTimeouts(t *testing.T) {
 		}
 	})
 	t.Run("after reload", func(t *testing.T) {
+		// Per-connection settings cannot change under a running listener:
+		// the reload must be refused (and say so), never report success
+		// while the old timeout stays in force.
 		var mu sync.Mutex
 		cfg := testConfig(up.URL)
 		ts := startServer(t, func() (*config.Config, error) { mu.Lock(); defer mu.Unlock(); return cfg, nil })
 		mu.Lock()
 		cfg = tight
 		mu.Unlock()
-		if err := ts.Reload(); err != nil {
-			t.Fatal(err)
+		err := ts.Reload()
+		if err == nil {
+			if stillOpen(t, ts.Addr("web")) {
+				t.Fatal("2.5 s after a reload that set headerTimeoutSeconds=1 (Reload returned nil) the half-sent request's connection is still open")
+			}
+			return
 		}
-		if stillOpen(t, ts.Addr("web")) {
-			t.Fatal("2.5 s after a reload that set headerTimeoutSeconds=1 (Reload returned nil) the half-sent request's connection is still open")
+		if !strings.Contains(err.Error(), "restart") {
+			t.Fatalf("reload refused without saying a restart applies it: %v", err)
+		}
+		if resp, _ := ts.do(t, "GET", "/healthz", nil); resp.StatusCode != 200 {
+			t.Fatalf("after the refused reload the old config stopped serving: %d", resp.StatusCode)
 		}
 	})
 }
@@ -414,5 +443,123 @@ func TestReviewRedirectIgnoresHostList(t *testing.T) {
 	resp.Body.Close()
 	if loc := resp.Header.Get("Location"); strings.Contains(loc, "evil.example.org") {
 		t.Fatalf("redirect listener sent an undeclared host to %q", loc)
+	}
+}
+
+// reviewCA is a throwaway CA that can sign client certificates.
+type reviewCA struct {
+	cert *x509.Certificate
+	key  *ecdsa.PrivateKey
+	file string
+}
+
+func newReviewCA(t *testing.T, name string) *reviewCA {
+	t.Helper()
+	key, _ := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	tmpl := &x509.Certificate{SerialNumber: big.NewInt(time.Now().UnixNano()), Subject: pkix.Name{CommonName: name},
+		NotBefore: time.Now().Add(-time.Hour), NotAfter: time.Now().Add(24 * time.Hour), IsCA: true,
+		BasicConstraintsValid: true, KeyUsage: x509.KeyUsageCertSign | x509.KeyUsageDigitalSignature}
+	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &key.PublicKey, key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cert, _ := x509.ParseCertificate(der)
+	file := filepath.Join(t.TempDir(), name+".pem")
+	os.WriteFile(file, pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der}), 0o600)
+	return &reviewCA{cert: cert, key: key, file: file}
+}
+
+func (ca *reviewCA) client(t *testing.T, cn string) tls.Certificate {
+	t.Helper()
+	key, _ := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	tmpl := &x509.Certificate{SerialNumber: big.NewInt(time.Now().UnixNano()), Subject: pkix.Name{CommonName: cn},
+		NotBefore: time.Now().Add(-time.Hour), NotAfter: time.Now().Add(24 * time.Hour),
+		KeyUsage: x509.KeyUsageDigitalSignature, ExtKeyUsage: []x509.ExtKeyUsage{x509.ExtKeyUsageClientAuth}}
+	der, err := x509.CreateCertificate(rand.Reader, tmpl, ca.cert, &key.PublicKey, ca.key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return tls.Certificate{Certificate: [][]byte{der}, PrivateKey: key}
+}
+
+// Guard (passes today): after a reload removes a client CA, a TLS 1.3
+// session ticket issued under the old CA must not resume. Session tickets
+// are sealed with the outer tls.Config's keys, which survive reloads, so
+// this relies on crypto/tls (Go >= 1.24) re-verifying the stored chain
+// against the new ClientCAs on resumption. Keep it if the Go toolchain is
+// ever pinned lower.
+func TestReviewClientCARemovalHonouredOnResumption(t *testing.T) {
+	up := upstreamServer(t)
+	caA, caB := newReviewCA(t, "ca-a"), newReviewCA(t, "ca-b")
+	cert, key := writeCert(t, t.TempDir(), "api.example.com")
+	var mu sync.Mutex
+	ca := caA.file
+	ts := startServer(t, func() (*config.Config, error) {
+		mu.Lock()
+		defer mu.Unlock()
+		cfg := testConfig(up.URL)
+		tc := intermediate
+		tc.CertFile, tc.KeyFile = cert, key
+		tc.ClientAuth = &config.ClientAuth{Required: true, CAFile: ca}
+		cfg.Listeners[0].TLS = &tc
+		return cfg, nil
+	})
+	clientCert := caA.client(t, "svc-a")
+	cache := tls.NewLRUClientSessionCache(8)
+	get := func(cc *tls.Config) (resumed bool, status string, err error) {
+		c, err := tls.Dial("tcp", ts.Addr("web"), cc)
+		if err != nil {
+			return false, "", err
+		}
+		defer c.Close()
+		c.SetDeadline(time.Now().Add(3 * time.Second))
+		io.WriteString(c, "GET /healthz HTTP/1.1\r\nHost: api.example.com\r\nConnection: close\r\n\r\n")
+		line, err := bufio.NewReader(c).ReadString('\n')
+		return c.ConnectionState().DidResume, strings.TrimSpace(line), err
+	}
+	cc := &tls.Config{InsecureSkipVerify: true, Certificates: []tls.Certificate{clientCert}, ClientSessionCache: cache,
+		MinVersion: tls.VersionTLS13}
+	if _, status, err := get(cc); err != nil || !strings.HasPrefix(status, "HTTP/1.1 200") {
+		t.Fatalf("first request: %q %v", status, err)
+	}
+	if r, status, err := get(cc); !r || err != nil {
+		t.Fatalf("control: second connection before the reload did not resume: %q %v", status, err)
+	}
+	mu.Lock()
+	ca = caB.file // the operator revokes trust in CA A
+	mu.Unlock()
+	if err := ts.Reload(); err != nil {
+		t.Fatal(err)
+	}
+	fresh := &tls.Config{InsecureSkipVerify: true, Certificates: []tls.Certificate{clientCert}, MinVersion: tls.VersionTLS13}
+	if _, status, err := get(fresh); err == nil && strings.HasPrefix(status, "HTTP/1.1 200") {
+		t.Fatalf("control: a full handshake with a CA-A certificate still succeeds after the reload")
+	}
+	resumed, status, err := get(cc)
+	if err == nil && strings.HasPrefix(status, "HTTP/1.1 200") {
+		t.Fatalf("after removing CA A by reload, a resumed session (DidResume=%v) with the CA-A certificate still gets %q", resumed, status)
+	}
+}
+
+// forwardedIP believes the FIRST X-Forwarded-For entry. Gateways append
+// the real peer (nginx $proxy_add_x_forwarded_for, Envoy), so the first
+// entry is whatever the client sent: rotating it defeats the auth-failure
+// throttle (and IP rate limits) behind the authorizer.
+func TestReviewAuthorizerThrottleKeyFromClientXFF(t *testing.T) {
+	up := upstreamServer(t)
+	cfg := testConfig(up.URL)
+	cfg.AuthFailures = &config.AuthFailures{MaxAttempts: 2, WindowSeconds: 600, LockoutSeconds: 600, Key: "ip"}
+	ts := startServer(t, func() (*config.Config, error) { return cfg, nil })
+	base := startAuthorizer(t, ts)
+	var last int
+	for i := 0; i < 6; i++ {
+		r := authorize(t, base, "GET", "/authorize", map[string]string{"X-Original-URI": "/orders", "X-Original-Method": "GET",
+			"X-API-Key": "guess-" + strconv.Itoa(i),
+			// client-supplied entry first, gateway-appended real client last
+			"X-Forwarded-For": "198.51.100." + strconv.Itoa(i) + ", 192.0.2.10"})
+		last = r.StatusCode
+	}
+	if last != http.StatusForbidden && last != http.StatusTooManyRequests {
+		t.Fatalf("6 failed attempts from real client 192.0.2.10 (maxAttempts 2): last answer %d, want throttled", last)
 	}
 }

@@ -132,6 +132,11 @@ func (s *Server) tryReload() error {
 	if err := sameListeners(old.cfg, cfg); err != nil {
 		return err
 	}
+	for _, l := range cfg.Listeners {
+		if listenerParams(old.cfg, l.Name) != listenerParams(cfg, l.Name) {
+			return fmt.Errorf("the new config changes listener %s's header timeout, idle timeout or header size limit, which apply per connection: restart rampart serve to apply it", l.Name)
+		}
+	}
 	st, err := s.buildState(cfg)
 	if err != nil {
 		return err
@@ -217,7 +222,7 @@ func (s *Server) startListener(l config.Listener) error {
 		if a, ok := s.opts.Addrs[l.Name+"-redirect"]; ok {
 			raddr = a
 		}
-		return s.serve(l.Name+"-redirect", raddr, redirectHandler(s.Addr(l.Name), l.Port), nil, nil)
+		return s.serve(l.Name+"-redirect", raddr, s.redirectHandler(l.Name, l.Port), nil, nil)
 	}
 	return nil
 }
