@@ -17,6 +17,7 @@ import (
 	"time"
 
 	"github.com/rampart-policy/rampart/proxy/config"
+	"github.com/rampart-policy/rampart/proxy/ratelimit"
 	"github.com/rampart-policy/rampart/proxy/secrets"
 )
 
@@ -53,6 +54,13 @@ type Server struct {
 	state   atomic.Pointer[state]
 	metrics *metrics
 	reload  sync.Mutex // serialises reloads
+
+	// local and keyed hold per-instance rate-limit buckets, and throttle
+	// the auth-failure lockouts; they outlive reloads, so reloading never
+	// hands a client fresh buckets.
+	local, keyed *ratelimit.Local
+	throttle     *ratelimit.Throttle
+	throttleCfg  config.AuthFailures
 
 	mu        sync.Mutex
 	listeners map[string]net.Listener
@@ -91,7 +99,8 @@ func New(opts Options) (*Server, error) {
 	if opts.ShutdownTimeout == 0 {
 		opts.ShutdownTimeout = 15 * time.Second
 	}
-	s := &Server{opts: opts, listeners: map[string]net.Listener{}}
+	s := &Server{opts: opts, listeners: map[string]net.Listener{},
+		local: ratelimit.NewLocal(localLimitKeys), keyed: ratelimit.NewLocal(localLimitKeys)}
 	s.metrics = newMetrics(s.degraded)
 	cfg, err := opts.Load()
 	if err != nil {

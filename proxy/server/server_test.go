@@ -406,3 +406,19 @@ func TestAuthorizer(t *testing.T) {
 		t.Errorf("envoy allow: %d", r.StatusCode)
 	}
 }
+
+// TestReloadKeepsBuckets: a reload does not hand clients fresh rate-limit
+// buckets.
+func TestReloadKeepsBuckets(t *testing.T) {
+	up := upstreamServer(t)
+	ts := startServer(t, func() (*config.Config, error) { return testConfig(up.URL), nil })
+	for i := 0; i < 5; i++ {
+		ts.do(t, "GET", "/orders", nil, "X-API-Key", apiKey)
+	}
+	if err := ts.Reload(); err != nil {
+		t.Fatal(err)
+	}
+	if resp, _ := ts.do(t, "GET", "/orders", nil, "X-API-Key", apiKey); resp.StatusCode != 429 {
+		t.Fatalf("after a reload: %d, want the exhausted bucket to stay exhausted (429)", resp.StatusCode)
+	}
+}

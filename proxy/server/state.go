@@ -115,7 +115,7 @@ func (st *state) buildUpstreams(s *Server) error {
 
 // buildEngine creates providers and limit stores and the engine.
 func (st *state) buildEngine(s *Server) error {
-	deps := engine.Deps{Providers: map[string]authn.Authenticator{}, Local: ratelimit.NewLocal(localLimitKeys), Now: s.opts.Now}
+	deps := engine.Deps{Providers: map[string]authn.Authenticator{}, Local: s.local, Keyed: s.keyed, Now: s.opts.Now}
 	for _, p := range st.cfg.Providers {
 		a, err := authn.New(p, authn.Options{HTTPClient: s.opts.HTTPClient, Secrets: s.opts.Secrets, Now: s.opts.Now})
 		if err != nil {
@@ -132,7 +132,7 @@ func (st *state) buildEngine(s *Server) error {
 		if err := ratelimit.ValidateThrottle(a.MaxAttempts, seconds(a.WindowSeconds), seconds(a.LockoutSeconds), localLimitKeys); err != nil {
 			return fmt.Errorf("authFailures: %w", err)
 		}
-		deps.Throttle = ratelimit.NewThrottle(a.MaxAttempts, seconds(a.WindowSeconds), seconds(a.LockoutSeconds), localLimitKeys)
+		deps.Throttle = s.throttleFor(*a)
 	}
 	e, err := engine.New(st.cfg, deps)
 	if err != nil {
@@ -180,3 +180,16 @@ func (st *state) close() {
 }
 
 func seconds(n int) time.Duration { return time.Duration(n) * time.Second }
+
+// throttleFor returns the auth-failure throttle for a, reusing the running
+// one when a reload keeps the same settings, so a reload does not lift
+// lockouts.
+func (s *Server) throttleFor(a config.AuthFailures) *ratelimit.Throttle {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.throttle == nil || s.throttleCfg != a {
+		s.throttle = ratelimit.NewThrottle(a.MaxAttempts, seconds(a.WindowSeconds), seconds(a.LockoutSeconds), localLimitKeys)
+		s.throttleCfg = a
+	}
+	return s.throttle
+}
