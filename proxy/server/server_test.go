@@ -422,3 +422,34 @@ func TestReloadKeepsBuckets(t *testing.T) {
 		t.Fatalf("after a reload: %d, want the exhausted bucket to stay exhausted (429)", resp.StatusCode)
 	}
 }
+
+// TestShutdownDrains: a request in flight when shutdown starts completes.
+func TestShutdownDrains(t *testing.T) {
+	release := make(chan struct{})
+	up := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		<-release
+		io.WriteString(w, "finished")
+	}))
+	defer up.Close()
+	ts := startServer(t, func() (*config.Config, error) { return testConfig(up.URL), nil })
+	type result struct {
+		code int
+		body string
+	}
+	done := make(chan result)
+	go func() {
+		resp, body := ts.do(t, "GET", "/healthz", nil)
+		done <- result{resp.StatusCode, body}
+	}()
+	time.Sleep(200 * time.Millisecond) // the request is now waiting on the upstream
+	shut := make(chan error)
+	go func() { shut <- ts.Shutdown(context.Background()) }()
+	time.Sleep(200 * time.Millisecond)
+	close(release)
+	if r := <-done; r.code != 200 || r.body != "finished" {
+		t.Fatalf("in-flight request during shutdown: %d %q", r.code, r.body)
+	}
+	if err := <-shut; err != nil {
+		t.Fatalf("shutdown: %v", err)
+	}
+}
