@@ -1,11 +1,15 @@
 package targets
 
-import "github.com/rampart-policy/rampart/targets/goproxy"
+import (
+	"github.com/rampart-policy/rampart/targets/goproxy"
+	"github.com/rampart-policy/rampart/targets/nginx"
+)
 
-// All returns every target rampart ships, in a fixed order. The nginx,
-// Kong and Envoy targets join this list as they land.
+// All returns every target rampart ships, in a fixed order. The Kong and
+// Envoy targets join this list as they land.
 func All() []Target {
 	return []Target{
 		goproxy.New(),
+		nginx.New(),
 	}
 }

@@ -35,6 +35,8 @@ const (
 	CodeUpstreamScheme          = "RMP223"
 	CodeShadowedHeader          = "RMP224"
 	CodeTLSNoCiphers            = "RMP225"
+	CodeAuthorizerRemote        = "RMP226"
+	CodePrefixParam             = "RMP227"
 
 	// Baselines (RMP3xx).
 	CodeBaseline = "RMP300"

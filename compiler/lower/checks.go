@@ -2,6 +2,8 @@ package lower
 
 import (
 	"fmt"
+	"net"
+	"net/netip"
 	"regexp"
 
 	"cuelang.org/go/cue"
@@ -51,6 +53,26 @@ func (l *lowerer) check(p *ir.Policy) {
 		}
 	}
 	l.checkWaivers(p)
+	l.checkAuthorizer(p)
+}
+
+// checkAuthorizer requires the authorizer on loopback: rampart serve
+// --authorizer trusts its caller's headers and listens on loopback only.
+func (l *lowerer) checkAuthorizer(p *ir.Policy) {
+	u := p.Targets.AuthorizerURL
+	if u == "" {
+		return
+	}
+	host := strings.TrimPrefix(strings.TrimPrefix(u, "http://"), "https://")
+	host, _, _ = strings.Cut(host, "/")
+	if h, _, err := net.SplitHostPort(host); err == nil {
+		host = h
+	}
+	if ip, err := netip.ParseAddr(host); (err != nil && host != "localhost") || (err == nil && !ip.IsLoopback()) {
+		o := l.origin("targets", "authorizer", "url")
+		l.diags.Errorf(pos(o), diag.CodeAuthorizerRemote, o.Path,
+			"targets.authorizer.url %q is not a loopback address: run rampart serve --authorizer beside each gateway (it trusts its caller's headers, so it only listens on loopback)", u)
+	}
 }
 
 // checkProvider checks one authentication provider.
@@ -129,6 +151,11 @@ func (l *lowerer) checkService(p *ir.Policy, s *ir.Service, listeners map[string
 // checkRoute checks one route's effective controls.
 func (l *lowerer) checkRoute(p *ir.Policy, s *ir.Service, r *ir.Route, providers map[string]*ir.Provider, listeners map[string]*ir.Listener) {
 	at := pos(r.Origin)
+	if r.Prefix && strings.Contains(r.Path, "{") {
+		o := l.origin("services", s.Name, "routes", r.Name, "path")
+		l.diags.Errorf(pos(o), diag.CodePrefixParam, o.Path,
+			"route %s matches by prefix but its path %q holds a {param}: gateways order such routes differently; declare the paths below it as routes of their own", r.ID, r.Path)
+	}
 	if sensitivity[r.Classification] < sensitivity[s.Classification] && sensitivity[s.Classification] >= sensitivity["pii"] {
 		o := l.origin("services", s.Name, "routes", r.Name, "classification")
 		l.diags.Warnf(pos(o), diag.CodeClassificationLowered, o.Path,

@@ -289,7 +289,7 @@ logging: {
 }
 
 targets: {
-	authorizer: url: "https://authz.internal.example.com:8443"
+	authorizer: url: "http://127.0.0.1:9902"
 	goproxy: redis: {address: "redis.internal.example.com:6379", passwordRef: "env:RAMPART_REDIS_PASSWORD"}
 }
 `)
@@ -417,9 +417,6 @@ func writeRoute(b *strings.Builder, svc, base string, kind, j, k int) {
 		w("\t\t\tallow: [{methods: [\"GET\", \"HEAD\"], roles: %s, scopes: [%q]}]\n", list(readRoles), scope("read"))
 		if res.name == "records" {
 			w("\t\t\trateLimits: list: {requests: 600, per: \"minute\", burst: 100, key: \"subject\"}\n")
-		}
-		if kind == kindCustomer && res.name == "events" {
-			w("\t\t\tmatch: \"prefix\"\n")
 		}
 	case "create":
 		w("\t\t\tpath: %q\n\t\t\tmethods: [\"POST\"]\n", coll)
