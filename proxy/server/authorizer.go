@@ -1,6 +1,9 @@
 package server
 
 import (
+	"crypto/tls"
+	"crypto/x509"
+	"encoding/pem"
 	"fmt"
 	"net"
 	"net/http"
@@ -47,7 +50,8 @@ func (s *Server) authorizerHandler() http.Handler {
 			return
 		}
 		orig := r.Clone(r.Context())
-		orig.Method, orig.URL = method, &url.URL{Path: path, RawPath: raw}
+		orig.Method, orig.URL = method, &url.URL{Path: path, RawPath: raw, RawQuery: originalQuery(r)}
+		orig.TLS = clientCertState(r, st.tls[listener])
 		d := st.engine.Decide(r.Context(), engine.Request{Listener: listener, Method: method, Path: path, RawPath: raw,
 			ClientIP: gatewayClientIP(r), HTTP: orig})
 		if d.Reason != "" {
@@ -111,6 +115,48 @@ func originalRequest(r *http.Request, rest string) (method, path, raw string, ng
 		return "", "", "", false, false
 	}
 	return r.Method, u.Path, u.EscapedPath(), false, true
+}
+
+// originalQuery is the query string of the request being authorized, so
+// providers that read a query parameter work behind a gateway too.
+func originalQuery(r *http.Request) string {
+	if uri := r.Header.Get("X-Original-URI"); uri != "" {
+		if u, err := url.ParseRequestURI(uri); err == nil {
+			return u.RawQuery
+		}
+		return ""
+	}
+	return r.URL.RawQuery
+}
+
+// clientCertState rebuilds the TLS state an mTLS provider reads from the
+// client certificate the gateway verified and passes in
+// X-Rampart-Client-Cert (nginx: $ssl_client_escaped_cert). The authorizer
+// verifies the chain again against the listener's own CA pool, so a
+// certificate from elsewhere never authenticates; without a listener that
+// verifies client certificates, the header is ignored.
+func clientCertState(r *http.Request, tc *tls.Config) *tls.ConnectionState {
+	h := r.Header.Get("X-Rampart-Client-Cert")
+	if h == "" || tc == nil || tc.ClientCAs == nil {
+		return nil
+	}
+	pemText, err := url.QueryUnescape(h)
+	if err != nil {
+		return nil
+	}
+	block, _ := pem.Decode([]byte(pemText))
+	if block == nil || block.Type != "CERTIFICATE" {
+		return nil
+	}
+	cert, err := x509.ParseCertificate(block.Bytes)
+	if err != nil {
+		return nil
+	}
+	chains, err := cert.Verify(x509.VerifyOptions{Roots: tc.ClientCAs, KeyUsages: []x509.ExtKeyUsage{x509.ExtKeyUsageClientAuth}})
+	if err != nil {
+		return nil
+	}
+	return &tls.ConnectionState{HandshakeComplete: true, PeerCertificates: []*x509.Certificate{cert}, VerifiedChains: chains}
 }
 
 // gatewayClientIP is the client address the gateway reports.

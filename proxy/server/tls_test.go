@@ -13,6 +13,7 @@ import (
 	"math/big"
 	"net"
 	"net/http"
+	"net/url"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -192,5 +193,68 @@ func TestCertificateReload(t *testing.T) {
 			t.Fatal("the new certificate was not picked up")
 		}
 		time.Sleep(100 * time.Millisecond)
+	}
+}
+
+// TestAuthorizerMTLS: a gateway passes the client certificate it verified
+// in X-Rampart-Client-Cert; the authorizer checks the chain against the
+// listener's CA again, so only that CA's certificates authenticate.
+func TestAuthorizerMTLS(t *testing.T) {
+	up := upstreamServer(t)
+	ca, other := newReviewCA(t, "lab-ca"), newReviewCA(t, "other-ca")
+	cert, key := writeCert(t, t.TempDir(), "api.example.com")
+	ts := startServer(t, func() (*config.Config, error) {
+		cfg := testConfig(up.URL)
+		tc := intermediate
+		tc.CertFile, tc.KeyFile = cert, key
+		tc.ClientAuth = &config.ClientAuth{Required: true, CAFile: ca.file}
+		cfg.Listeners[0].TLS = &tc
+		cfg.Providers = append(cfg.Providers, config.Provider{Name: "lab", MTLS: &config.MTLS{SubjectFrom: "cn",
+			Principals: []config.Principal{{Subject: "lab-bridge", Roles: []string{"admin"}}}}})
+		cfg.Routes[1].Providers = []string{"lab"}
+		return cfg, nil
+	})
+	base := startAuthorizer(t, ts)
+	escaped := func(c tls.Certificate) string {
+		return url.QueryEscape(string(pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: c.Certificate[0]})))
+	}
+	for name, c := range map[string]struct {
+		hdr  map[string]string
+		want int
+	}{
+		"lab certificate":     {map[string]string{"X-Rampart-Client-Cert": escaped(ca.client(t, "lab-bridge"))}, 200},
+		"unknown subject":     {map[string]string{"X-Rampart-Client-Cert": escaped(ca.client(t, "someone"))}, 401},
+		"another CA":          {map[string]string{"X-Rampart-Client-Cert": escaped(other.client(t, "lab-bridge"))}, 401},
+		"no certificate":      {nil, 401},
+		"garbage certificate": {map[string]string{"X-Rampart-Client-Cert": "not-a-cert"}, 401},
+	} {
+		t.Run(name, func(t *testing.T) {
+			hdr := map[string]string{"X-Original-URI": "/admin", "X-Original-Method": "GET"}
+			for k, v := range c.hdr {
+				hdr[k] = v
+			}
+			if r := authorize(t, base, "GET", "/authorize", hdr); r.StatusCode != c.want {
+				t.Fatalf("status %d, want %d", r.StatusCode, c.want)
+			}
+		})
+	}
+}
+
+// TestAuthorizerQueryKeys: the original query reaches providers that read
+// a query parameter.
+func TestAuthorizerQueryKeys(t *testing.T) {
+	up := upstreamServer(t)
+	ts := startServer(t, func() (*config.Config, error) {
+		cfg := testConfig(up.URL)
+		cfg.Providers[0].APIKey.In, cfg.Providers[0].APIKey.Name = "query", "key"
+		cfg.AccessLog.Redact = append(cfg.AccessLog.Redact, config.Redaction{Kind: "query", Name: "key", Mode: "redact"})
+		return cfg, nil
+	})
+	base := startAuthorizer(t, ts)
+	if r := authorize(t, base, "GET", "/authorize", map[string]string{"X-Original-URI": "/orders?key=" + apiKey, "X-Original-Method": "GET"}); r.StatusCode != 200 {
+		t.Fatalf("nginx mode with a query key: %d", r.StatusCode)
+	}
+	if r := authorize(t, base, "GET", "/authorize/orders?key="+apiKey, nil); r.StatusCode != 200 {
+		t.Fatalf("envoy mode with a query key: %d", r.StatusCode)
 	}
 }

@@ -84,6 +84,11 @@ func (e *emitter) authzLocation(l *ir.Listener) (Directive, error) {
 		D("proxy_set_header", Raws("X-Rampart-Client-IP", "$remote_addr")...),
 		D("proxy_set_header", Raws("X-Forwarded-For", "$remote_addr")...),
 	}
+	if l.TLS != nil && l.TLS.ClientAuth != nil {
+		// the verified client certificate, for mTLS providers; the
+		// authorizer checks its chain again against the listener's CA
+		body = append(body, D("proxy_set_header", Raws("X-Rampart-Client-Cert", "$ssl_client_escaped_cert")...))
+	}
 	if u, _ := url.Parse(target); u.Scheme == "https" {
 		if !hostRE.MatchString(u.Hostname()) && !isIP(u.Hostname()) {
 			return Directive{}, fmt.Errorf("authorizer URL %q: bad host", target)

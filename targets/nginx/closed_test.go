@@ -71,15 +71,12 @@ func TestDelegatedCapabilities(t *testing.T) {
 // capabilities whatever the policy says.
 func TestNeverClaimed(t *testing.T) {
 	p := readIR(t, "testdata/full.ir.yaml")
+	p.Targets.AuthorizerURL = ""
 	caps := nginx.New().Capabilities(p)
-	for _, c := range []string{ir.CtlMTLSAuthn} {
+	for _, c := range []string{ir.CtlMTLSAuthn, ir.CtlAPIKey, ir.CtlJWT} {
 		if _, ok := caps[c]; ok {
-			t.Errorf("nginx claims %s", c)
+			t.Errorf("nginx claims %s without an authorizer", c)
 		}
-	}
-	p.Providers[0].APIKey.In = "query"
-	if _, ok := nginx.New().Capabilities(p)[ir.CtlAPIKey]; ok {
-		t.Error("nginx claims query API keys, which the authorizer cannot see")
 	}
 	p.Listeners[0].TLS.ClientAuth.SANs = []string{"lab.example"}
 	if _, ok := nginx.New().Capabilities(p)[ir.CtlMTLS]; ok {
@@ -91,11 +88,16 @@ func TestNeverClaimed(t *testing.T) {
 	}
 }
 
-// TestMTLSAuthnFailsClosed: without the fixture's waiver, the mTLS
-// provider on lab/results is an error naming control and route.
+// TestMTLSAuthnFailsClosed: without an authorizer (and without the
+// fixture's waiver), the mTLS provider on lab/results is an error naming
+// control and route; with one, nginx passes the verified certificate.
 func TestMTLSAuthnFailsClosed(t *testing.T) {
 	p := readIR(t, "testdata/full.ir.yaml")
+	if conf := string(build(t, p)); !strings.Contains(conf, `"X-Rampart-Client-Cert" "$ssl_client_escaped_cert"`) {
+		t.Error("the authorizer subrequest does not carry the verified client certificate")
+	}
 	p.Waivers = p.Waivers[1:]
+	p.Targets.AuthorizerURL = ""
 	_, err := nginx.New().Build(context.Background(), p)
 	if err == nil || !strings.Contains(err.Error(), "authn.mtls on route lab/results") {
 		t.Fatalf("Build = %v", err)

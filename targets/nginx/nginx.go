@@ -76,9 +76,8 @@ func (*Target) Capabilities(p *ir.Policy) targetapi.Capabilities {
 			ir.CtlRateLimitAPIKey, ir.CtlRateLimitShared, ir.CtlAuthFailures} {
 			caps[c] = delegated
 		}
-		if !apiKeyInQuery(p) {
-			caps[ir.CtlAPIKey] = delegated
-		}
+		caps[ir.CtlAPIKey] = delegated
+		caps[ir.CtlMTLSAuthn] = targetapi.Support{Mechanism: "auth_request with $ssl_client_escaped_cert", Delegated: true}
 	}
 	return caps
 }
@@ -88,18 +87,6 @@ func (*Target) Capabilities(p *ir.Policy) targetapi.Capabilities {
 func mtlsHasSANs(p *ir.Policy) bool {
 	for _, l := range p.Listeners {
 		if l.TLS != nil && l.TLS.ClientAuth != nil && len(l.TLS.ClientAuth.SANs) > 0 {
-			return true
-		}
-	}
-	return false
-}
-
-// apiKeyInQuery reports an API-key provider reading a query parameter:
-// the authorizer rebuilds the request from X-Original-URI without its
-// query, so such keys cannot be delegated.
-func apiKeyInQuery(p *ir.Policy) bool {
-	for _, pr := range p.Providers {
-		if pr.APIKey != nil && pr.APIKey.In != "header" {
 			return true
 		}
 	}

@@ -13,7 +13,7 @@ const systemCAs = "/etc/ssl/certs/ca-certificates.crt"
 // scrubbed are request headers a client could use to pose as rampart or
 // as another client; they are cleared before proxying, as rampart's
 // proxy does.
-var scrubbed = []string{"X-Rampart-Client-IP", "X-Rampart-Status", "True-Client-IP", "X-Client-IP",
+var scrubbed = []string{"X-Rampart-Client-IP", "X-Rampart-Client-Cert", "X-Rampart-Status", "True-Client-IP", "X-Client-IP",
 	"CF-Connecting-IP", "Forwarded", "X-Cluster-Client-IP"}
 
 // upstreams returns one upstream block per service.
