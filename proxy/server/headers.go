@@ -9,6 +9,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/rampart-policy/rampart/proxy/config"
@@ -89,6 +90,7 @@ func originAllowed(allowed []string, origin string) bool {
 // no internal detail; an over-long body becomes 413.
 func (s *Server) newReverseProxy(name string, target *url.URL, tr http.RoundTripper) *httputil.ReverseProxy {
 	return &httputil.ReverseProxy{
+		BufferPool: copyBuffers,
 		Rewrite: func(pr *httputil.ProxyRequest) {
 			pr.SetURL(target)
 			scrub(pr.Out.Header)
@@ -153,6 +155,15 @@ func errDeadline(r *http.Request) error {
 }
 
 var errNoDeadline = errors.New("no deadline")
+
+// copyBuffers recycles the reverse proxy's 32 KiB copy buffers, which
+// otherwise dominate allocation per request.
+var copyBuffers = &bufferPool{pool: sync.Pool{New: func() any { b := make([]byte, 32<<10); return &b }}}
+
+type bufferPool struct{ pool sync.Pool }
+
+func (p *bufferPool) Get() []byte  { return *p.pool.Get().(*[]byte) }
+func (p *bufferPool) Put(b []byte) { p.pool.Put(&b) }
 
 // timedTransport observes upstream latency to response headers.
 type timedTransport struct {
