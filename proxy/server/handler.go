@@ -122,6 +122,9 @@ func (s *Server) enforceLimits(w *recorder, r *http.Request, d *engine.Decision)
 		deny(w, *d)
 		return false
 	}
+	if r.ContentLength == 0 && len(r.TransferEncoding) == 0 {
+		return true // no body: nothing to limit or time
+	}
 	r.Body = http.MaxBytesReader(w, r.Body, maxBody)
 	bodyTimeout := seconds(lim.BodyTimeoutSeconds)
 	if bodyTimeout == 0 {
@@ -157,13 +160,34 @@ var clientIPHeaders = []string{"X-Real-Ip", "True-Client-Ip", "X-Client-Ip", "Cf
 // client-address headers.
 func scrub(h http.Header) {
 	for k := range h {
-		if strings.HasPrefix(strings.ToLower(strings.ReplaceAll(k, "_", "-")), "x-rampart-") {
+		if isRampartHeader(k) {
 			delete(h, k)
 		}
 	}
 	for _, k := range clientIPHeaders {
 		h.Del(k)
 	}
+}
+
+// isRampartHeader reports "X-Rampart-…" in any letter case, with "_" for
+// "-", without allocating.
+func isRampartHeader(k string) bool {
+	const prefix = "x-rampart-"
+	if len(k) < len(prefix) {
+		return false
+	}
+	for i := 0; i < len(prefix); i++ {
+		c := k[i]
+		if c == '_' {
+			c = '-'
+		} else if 'A' <= c && c <= 'Z' {
+			c += 'a' - 'A'
+		}
+		if c != prefix[i] {
+			return false
+		}
+	}
+	return true
 }
 
 // sanitizeConnection keeps only "close", "keep-alive" and "upgrade" in the
