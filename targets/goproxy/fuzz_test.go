@@ -2,6 +2,7 @@ package goproxy_test
 
 import (
 	"context"
+	"regexp"
 	"testing"
 	"unicode/utf8"
 
@@ -10,13 +11,19 @@ import (
 	"github.com/rampart-policy/rampart/targets/goproxy"
 )
 
+// headerName is the schema's #HeaderName.
+var headerName = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9-]{0,63}$`)
+
 // FuzzBuild feeds arbitrary strings into every string the goproxy target
 // emits and checks that the artifact verifies and that each string comes
 // back exactly: nothing a policy says can change the config's structure.
 func FuzzBuild(f *testing.F) {
 	f.Add("api.example.com", "/orders/{id}", "default-src 'self'", "X-Tenant", "orders")
-	f.Add("a\"b", "/x\",\"public\":true,\"y\":\"", "v\n\r\x00", "K: v", "\u2028")
+	f.Add("a\"b", "/x\",\"public\":true,\"y\":\"", "v\n\r\x00", "K-v", "\u2028")
 	f.Fuzz(func(t *testing.T, host, path, value, header, name string) {
+		if !headerName.MatchString(header) {
+			t.Skip() // the schema's #HeaderName; lowering checks keys too
+		}
 		for _, s := range []string{host, path, value, header, name} {
 			if !utf8.ValidString(s) {
 				// CUE strings are UTF-8, so a policy cannot hold this; the
