@@ -341,7 +341,7 @@ func serviceFile(pkg string, j, n int) []byte {
 		w("\tupstream: url: \"http://%s:8080\"\n", host)
 		w("\tlisteners: [\"public\"]\n")
 		w("\tauthentication: [\"customers\", \"partners\"]\n")
-		w("\tcors: {\n\t\tallowOrigins: [\"https://app.example.com\", \"https://*.example.com\"]\n\t\tallowMethods: [\"GET\", \"HEAD\", \"POST\", \"PUT\", \"PATCH\", \"DELETE\"]\n\t\tallowHeaders: [\"Authorization\", \"Content-Type\", \"X-Request-ID\"]\n\t\tmaxAgeSeconds: 3600\n\t}\n")
+		w("\tcors: {\n\t\tallowOrigins: [\"https://app.example.com\", \"https://*.example.com\"]\n\t\tallowMethods: [\"GET\", \"HEAD\", \"POST\", \"PUT\", \"PATCH\", \"DELETE\"]\n\t\tallowHeaders: [\"Authorization\", \"Content-Type\", \"X-Request-ID\"]\n\t\texposeHeaders: [\"ETag\"]\n\t\tmaxAgeSeconds: 3600\n\t}\n")
 	case kindInternal:
 		w("\tupstream: url: \"http://%s:8080\"\n", host)
 		w("\tlisteners: [\"internal\"]\n")
@@ -431,9 +431,6 @@ func writeRoute(b *strings.Builder, svc, base string, kind, j, k int) {
 	case "get":
 		w("\t\t\tpath: %q\n\t\t\tmethods: [\"GET\", \"HEAD\"]\n", item)
 		w("\t\t\tallow: [{roles: %s, scopes: [%q]}, {methods: [\"HEAD\"], anyAuthenticated: true}]\n", list(readRoles), scope("read"))
-		if kind == kindCustomer && res.name == "records" {
-			w("\t\t\tcors: {allowOrigins: [\"https://app.example.com\"], allowMethods: [\"GET\"], exposeHeaders: [\"ETag\"], maxAgeSeconds: 600}\n")
-		}
 		if kind == kindHealth {
 			w("\t\t\theaders: extra: \"X-Data-Classification\": \"phi\"\n")
 		}

@@ -81,9 +81,11 @@ func quote(a Arg) (string, error) {
 	if a.kind == kindLit && strings.ContainsAny(a.text, "${}") {
 		return "", fmt.Errorf("policy string %q holds '$', '{' or '}', which nginx would read as a variable", a.text)
 	}
-	r := strings.NewReplacer(`\`, `\\`, `"`, `\"`)
-	return `"` + r.Replace(a.text) + `"`, nil
+	return `"` + escaper.Replace(a.text) + `"`, nil
 }
+
+// escaper escapes the two characters special inside a quoted argument.
+var escaper = strings.NewReplacer(`\`, `\\`, `"`, `\"`)
 
 // checkText refuses text that is not UTF-8 or holds control characters.
 func checkText(s string) error {
