@@ -1,15 +1,18 @@
 package cli
 
 import (
+	"context"
 	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 
 	"github.com/spf13/cobra"
 
 	"github.com/rampart-policy/rampart/compiler"
 	"github.com/rampart-policy/rampart/compiler/diag"
+	"github.com/rampart-policy/rampart/compiler/ir"
 	"github.com/rampart-policy/rampart/targets"
 )
 
@@ -47,14 +50,10 @@ one.`,
 			if len(diags) > 0 {
 				fmt.Fprintf(s.err, "%s\n", diag.Summary(diags))
 			}
-			built := map[string][]targets.Artifact{}
-			for _, t := range ts {
-				arts, err := t.Build(cmd.Context(), p)
-				if err != nil {
-					fmt.Fprintf(s.err, "rampart: %v; nothing written\n", err)
-					return policyFailed()
-				}
-				built[t.Name()] = arts
+			built, err := buildAll(cmd.Context(), ts, p)
+			if err != nil {
+				fmt.Fprintf(s.err, "rampart: %v; nothing written\n", err)
+				return policyFailed()
 			}
 			for _, t := range ts {
 				dir := filepath.Join(outDir, t.Name())
@@ -72,6 +71,31 @@ one.`,
 	cmd.Flags().StringVarP(&outDir, "output", "o", "out", "output directory; each target writes DIR/<target>/")
 	cmd.Flags().BoolVarP(&verbose, "verbose", "v", false, "show the raw CUE error under each diagnostic")
 	return cmd
+}
+
+// buildAll builds every target concurrently (they only read the IR) and
+// returns their artifacts by target name, or the first error in target
+// order.
+func buildAll(ctx context.Context, ts []targets.Target, p *ir.Policy) (map[string][]targets.Artifact, error) {
+	arts := make([][]targets.Artifact, len(ts))
+	errs := make([]error, len(ts))
+	var wg sync.WaitGroup
+	for i, t := range ts {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			arts[i], errs[i] = t.Build(ctx, p)
+		}()
+	}
+	wg.Wait()
+	built := map[string][]targets.Artifact{}
+	for i, t := range ts {
+		if errs[i] != nil {
+			return nil, errs[i]
+		}
+		built[t.Name()] = arts[i]
+	}
+	return built, nil
 }
 
 // targetNames lists the shipped targets as "a|b|c".

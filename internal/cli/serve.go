@@ -9,7 +9,6 @@ import (
 	"os"
 	"os/signal"
 	"path/filepath"
-	"runtime/debug"
 	"syscall"
 	"time"
 
@@ -63,16 +62,8 @@ type serveAddrs struct {
 	listen       map[string]string
 }
 
-// serveGCPercent trades memory for CPU in the proxy: a request allocates
-// little that lives, so collecting less often cut CPU per request by about
-// a quarter in `make bench-proxy`. GOGC in the environment wins.
-const serveGCPercent = 400
-
 // runServer starts the proxy and runs until SIGINT, SIGTERM or ctx ends.
 func runServer(ctx context.Context, s *streams, load func() (*config.Config, error), watch []string, addrs serveAddrs) error {
-	if os.Getenv("GOGC") == "" {
-		debug.SetGCPercent(serveGCPercent)
-	}
 	logger := slog.New(slog.NewJSONHandler(s.err, nil))
 	first, err := load()
 	if err != nil {
