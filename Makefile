@@ -22,6 +22,9 @@ demo: build
 		$(BIN) build --target all -o out/$$name $$ex; \
 	done; \
 	echo "demo: compiled $(words $(EXAMPLES)) examples for every target into out/"
+	@echo "== nginx -t on every example's nginx.conf (throwaway certificates and local hosts in place of the policy's)"
+	$(GO) test -count=1 -run TestExamplesPassNginxT ./targets/nginx/
+	@echo "demo: done"
 
 test: vet fmt-check
 	$(GO) test -count=1 ./...
