@@ -54,7 +54,7 @@ testssl:
 # fuzz: a short run of every fuzz target (FUZZTIME each).
 FUZZTIME ?= 20s
 fuzz:
-	@set -e; for t in targets/goproxy:FuzzBuild proxy/server:FuzzRequest proxy/authn:FuzzJWTParse proxy/authn:FuzzJWTClaims proxy/accesslog:FuzzRedact; do \
+	@set -e; for t in targets/goproxy:FuzzBuild targets/nginx:FuzzPolicy proxy/server:FuzzRequest proxy/authn:FuzzJWTParse proxy/authn:FuzzJWTClaims proxy/accesslog:FuzzRedact; do \
 		pkg=$${t%%:*}; fn=$${t##*:}; \
 		$(GO) test -run '^$$' -fuzz "^$$fn$$" -fuzztime $(FUZZTIME) ./$$pkg/; \
 	done
