@@ -124,6 +124,16 @@ func dropBuiltins(groups []string, a slog.Attr) slog.Attr {
 	return a
 }
 
+// Field returns v as the log records field name (drop, redact or hash
+// applied), and false when the field is dropped. A gateway that logs for
+// itself (nginx behind rampart's authorizer) gets the same redaction.
+func (l *Logger) Field(name, v string) (string, bool) {
+	if l == nil || l.rules == nil {
+		return v, true
+	}
+	return l.rules.fieldValue(name, v)
+}
+
 // Failed reports how many lines could not be written.
 func (l *Logger) Failed() uint64 { return l.failed.Load() }
 

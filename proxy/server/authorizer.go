@@ -62,6 +62,11 @@ func (s *Server) authorizerHandler() http.Handler {
 			if p := d.Principal; p != nil {
 				w.Header().Set("X-Rampart-Subject", p.Subject)
 				w.Header().Set("X-Rampart-Roles", strings.Join(p.Roles, " "))
+				// the identity as the policy's access log may record it
+				// (redacted or hashed), for gateways that write the log
+				if v, keep := st.log.Field("identity", p.Subject); keep {
+					w.Header().Set("X-Rampart-Log-Identity", v)
+				}
 			}
 			w.Header().Set("X-Rampart-Route", d.Route.ID)
 			w.WriteHeader(http.StatusOK)

@@ -453,3 +453,20 @@ func TestShutdownDrains(t *testing.T) {
 		t.Fatalf("shutdown: %v", err)
 	}
 }
+
+// TestAuthorizerReturnsLogIdentity: the authorizer returns the identity as
+// the policy's log may record it, for gateways that write the log.
+func TestAuthorizerReturnsLogIdentity(t *testing.T) {
+	up := upstreamServer(t)
+	ts := startServer(t, func() (*config.Config, error) {
+		cfg := testConfig(up.URL)
+		cfg.AccessLog.Redact = append(cfg.AccessLog.Redact, config.Redaction{Kind: "field", Name: "identity", Mode: "hash"})
+		return cfg, nil
+	})
+	base := startAuthorizer(t, ts)
+	r := authorize(t, base, "GET", "/authorize", map[string]string{"X-Original-URI": "/orders", "X-Original-Method": "GET", "X-API-Key": apiKey})
+	got := r.Header.Get("X-Rampart-Log-Identity")
+	if r.StatusCode != 200 || !strings.HasPrefix(got, "hmac-sha256:") || strings.Contains(got, "acme") {
+		t.Fatalf("status %d, log identity %q: want a keyed hash, not the subject", r.StatusCode, got)
+	}
+}

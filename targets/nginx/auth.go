@@ -44,6 +44,7 @@ func (e *emitter) auth(lc *loc, hdrs []header) (body, named []Directive, err err
 		D("auth_request", Raw(authzPath)),
 		D("auth_request_set", Raws("$rampart_subject", "$upstream_http_x_rampart_subject")...),
 		D("auth_request_set", Raws("$rampart_roles", "$upstream_http_x_rampart_roles")...),
+		D("auth_request_set", Raws("$rampart_log_identity", "$upstream_http_x_rampart_log_identity")...),
 		D("auth_request_set", Raws("$rampart_authz_status", "$upstream_http_x_rampart_status")...),
 		D("auth_request_set", Raws("$rampart_retry_after", "$upstream_http_retry_after")...),
 		D("error_page", Raw("403"), Raw("="), Raw(deny)),

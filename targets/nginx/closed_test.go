@@ -103,3 +103,22 @@ func TestMTLSAuthnFailsClosed(t *testing.T) {
 		t.Fatalf("Build = %v", err)
 	}
 }
+
+// TestFieldRedactionFailsClosed: nginx logs fields as they are, so a
+// redaction of a logged field other than identity is not claimed; the
+// identity field is logged as rampart's authorizer redacted it.
+func TestFieldRedactionFailsClosed(t *testing.T) {
+	p := readIR(t, "testdata/full.ir.yaml")
+	p.Logging.Fields = append(p.Logging.Fields, "clientIP", "identity")
+	p.Logging.Redact = append(p.Logging.Redact, ir.Redaction{Kind: "field", Name: "identity", Mode: "hash"})
+	if _, ok := nginx.New().Capabilities(p)[ir.CtlRedact]; !ok {
+		t.Fatal("identity redaction through the authorizer not claimed")
+	}
+	if conf := string(build(t, p)); !strings.Contains(conf, "$rampart_log_identity") || strings.Contains(conf, `"identity":"$rampart_subject"`) {
+		t.Error("the log does not take the authorizer's redacted identity")
+	}
+	p.Logging.Redact = append(p.Logging.Redact, ir.Redaction{Kind: "field", Name: "clientIP", Mode: "hash"})
+	if _, ok := nginx.New().Capabilities(p)[ir.CtlRedact]; ok {
+		t.Fatal("nginx claims to hash the client IP it logs as is")
+	}
+}

@@ -11,7 +11,7 @@ import (
 // ever logged: no request header (so no credential) reaches the log.
 var logFields = map[string]string{
 	"clientIP":  "$remote_addr",
-	"identity":  "$rampart_subject",
+	"identity":  "$rampart_log_identity", // redacted by the authorizer
 	"latency":   "$request_time",
 	"method":    "$request_method",
 	"path":      "$rampart_log_path",

@@ -3,6 +3,7 @@ package nginx
 import (
 	"context"
 	"fmt"
+	"slices"
 	"strings"
 
 	"github.com/rampart-policy/rampart/compiler/ir"
@@ -68,7 +69,9 @@ func (*Target) Capabilities(p *ir.Policy) targetapi.Capabilities {
 	}
 	if p.Logging.Sink != "http" {
 		caps[ir.CtlAccessLog] = native("log_format escape=json, access_log")
-		caps[ir.CtlRedact] = native("log_format allowlist (no headers; query omitted when redacted)")
+		if fieldRedactionsOK(p) {
+			caps[ir.CtlRedact] = native("log_format allowlist (no headers; query omitted when redacted; identity redacted by the authorizer)")
+		}
 	}
 	if p.Targets.AuthorizerURL != "" {
 		delegated := targetapi.Support{Mechanism: "auth_request", Delegated: true}
@@ -80,6 +83,22 @@ func (*Target) Capabilities(p *ir.Policy) targetapi.Capabilities {
 		caps[ir.CtlMTLSAuthn] = targetapi.Support{Mechanism: "auth_request with $ssl_client_escaped_cert", Delegated: true}
 	}
 	return caps
+}
+
+// fieldRedactionsOK reports whether nginx can honour every field
+// redaction. The identity field can be: rampart's authorizer returns it
+// already redacted or hashed (and without an authorizer nginx logs no
+// identity). Other logged fields nginx writes as they are.
+func fieldRedactionsOK(p *ir.Policy) bool {
+	for _, r := range p.Logging.Redact {
+		if r.Kind != "field" {
+			continue
+		}
+		if r.Name != "identity" && slices.Contains(p.Logging.Fields, r.Name) {
+			return false
+		}
+	}
+	return true
 }
 
 // mtlsHasSANs reports a listener that restricts client certificates by
