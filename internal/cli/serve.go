@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"log/syslog"
 	"os"
 	"os/signal"
 	"path/filepath"
@@ -145,8 +146,10 @@ func cueFiles(dir string) []string {
 	return files
 }
 
-// openSink opens the access log's sink. Sinks the proxy cannot write
-// (syslog, http) refuse to start rather than drop the log.
+// openSink opens the access log's sink: stdout, a file, or syslog over UDP
+// (one JSON line per message). The goproxy target does not claim an HTTP
+// sink, so such a policy never compiles for the proxy; a hand-written
+// config with one refuses to start rather than drop the log.
 func openSink(l config.AccessLog, stdout io.Writer) (io.Writer, func(), error) {
 	switch l.Sink {
 	case "", "stdout":
@@ -157,6 +160,12 @@ func openSink(l config.AccessLog, stdout io.Writer) (io.Writer, func(), error) {
 			return nil, nil, fmt.Errorf("access log: %w", err)
 		}
 		return f, func() { f.Close() }, nil
+	case "syslog":
+		w, err := syslog.Dial("udp", l.SinkTarget, syslog.LOG_INFO|syslog.LOG_LOCAL0, "rampart")
+		if err != nil {
+			return nil, nil, fmt.Errorf("access log: syslog %s: %w", l.SinkTarget, err)
+		}
+		return w, func() { w.Close() }, nil
 	}
 	return nil, nil, fmt.Errorf("access log sink %q is not supported by rampart serve (use stdout or file, and ship the file)", l.Sink)
 }

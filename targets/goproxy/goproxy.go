@@ -24,11 +24,17 @@ func New() *Target { return &Target{} }
 // Name returns "goproxy".
 func (*Target) Name() string { return "goproxy" }
 
-// Capabilities: the proxy enforces every control natively.
-func (*Target) Capabilities(*ir.Policy) targetapi.Capabilities {
+// Capabilities: the proxy enforces every control natively, except that it
+// writes the access log only to stdout, a file or syslog (an HTTP sink
+// would be dropped, so it is not claimed).
+func (*Target) Capabilities(p *ir.Policy) targetapi.Capabilities {
 	caps := targetapi.Capabilities{}
 	for ctl := range ir.ControlPhase {
 		caps[ctl] = targetapi.Support{Mechanism: "rampart proxy"}
+	}
+	if p.Logging.Sink == "http" {
+		delete(caps, ir.CtlAccessLog)
+		delete(caps, ir.CtlRedact)
 	}
 	return caps
 }

@@ -13,6 +13,7 @@ import (
 
 	"github.com/rampart-policy/rampart/compiler/ir"
 	"github.com/rampart-policy/rampart/proxy/config"
+	"github.com/rampart-policy/rampart/targets"
 	"github.com/rampart-policy/rampart/targets/goproxy"
 )
 
@@ -151,5 +152,15 @@ func TestWeakTLSFailsClosed(t *testing.T) {
 		if _, err := goproxy.New().Build(context.Background(), p); err == nil {
 			t.Errorf("Build accepted %+v", p.Listeners[0].TLS)
 		}
+	}
+}
+
+// TestHTTPLogSinkNotClaimed: the proxy cannot ship logs over HTTP, so a
+// policy asking for it fails closed instead of losing its log.
+func TestHTTPLogSinkNotClaimed(t *testing.T) {
+	p := readIR(t, "testdata/full.ir.yaml")
+	p.Logging.Sink, p.Logging.SinkTarget = "http", "https://logs.example.com/ingest"
+	if d := targets.Check(goproxy.New(), p); !d.HasErrors() {
+		t.Fatal("goproxy claims an HTTP log sink")
 	}
 }
