@@ -2,81 +2,32 @@ package goproxy_test
 
 import (
 	"context"
-	"flag"
-	"os"
-	"path/filepath"
 	"strings"
 	"testing"
-
-	"github.com/google/go-cmp/cmp"
-	"gopkg.in/yaml.v3"
 
 	"github.com/rampart-policy/rampart/compiler/ir"
 	"github.com/rampart-policy/rampart/proxy/config"
 	"github.com/rampart-policy/rampart/targets"
 	"github.com/rampart-policy/rampart/targets/goproxy"
+	"github.com/rampart-policy/rampart/targets/internal/golden"
 )
 
-var update = flag.Bool("update", os.Getenv("RAMPART_UPDATE") == "1", "rewrite goldens; deletes stale ones")
-
 // TestGolden builds each testdata/*.ir.yaml IR fixture and compares the
-// artifact with testdata/<name>.golden.json. With -update, goldens are
-// rewritten and goldens without a fixture are deleted.
+// artifact with testdata/<name>.golden.json.
 func TestGolden(t *testing.T) {
-	fixtures, _ := filepath.Glob("testdata/*.ir.yaml")
-	if len(fixtures) == 0 {
-		t.Fatal("no IR fixtures")
-	}
-	want := map[string]bool{}
-	for _, f := range fixtures {
-		name := strings.TrimSuffix(filepath.Base(f), ".ir.yaml")
-		golden := filepath.Join("testdata", name+".golden.json")
-		want[golden] = true
-		t.Run(name, func(t *testing.T) {
-			arts, err := goproxy.New().Build(context.Background(), readIR(t, f))
-			if err != nil {
-				t.Fatal(err)
-			}
-			if len(arts) != 1 || arts[0].Path != goproxy.ConfigFile {
-				t.Fatalf("got %d artifacts, want one %s", len(arts), goproxy.ConfigFile)
-			}
-			if *update {
-				if err := os.WriteFile(golden, arts[0].Data, 0o644); err != nil {
-					t.Fatal(err)
-				}
-				return
-			}
-			g, err := os.ReadFile(golden)
-			if err != nil {
-				t.Fatal(err)
-			}
-			if diff := cmp.Diff(string(g), string(arts[0].Data)); diff != "" {
-				t.Errorf("golden mismatch (-want +got):\n%s", diff)
-			}
-		})
-	}
-	if *update {
-		all, _ := filepath.Glob("testdata/*.golden.json")
-		for _, g := range all {
-			if !want[g] {
-				os.Remove(g)
-			}
+	golden.Run(t, "json", func(t *testing.T, p *ir.Policy) []byte {
+		arts, err := goproxy.New().Build(context.Background(), p)
+		if err != nil {
+			t.Fatal(err)
 		}
-	}
+		if len(arts) != 1 || arts[0].Path != goproxy.ConfigFile {
+			t.Fatalf("got %d artifacts, want one %s", len(arts), goproxy.ConfigFile)
+		}
+		return arts[0].Data
+	}, nil)
 }
 
-func readIR(t *testing.T, path string) *ir.Policy {
-	t.Helper()
-	data, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	var p ir.Policy
-	if err := yaml.Unmarshal(data, &p); err != nil {
-		t.Fatal(err)
-	}
-	return &p
-}
+func readIR(t *testing.T, path string) *ir.Policy { return golden.ReadIR(t, path) }
 
 // TestOutputIsStrictAndComplete checks what the proxy relies on: the
 // artifact decodes strictly, every IR route is present, secrets are
