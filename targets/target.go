@@ -21,6 +21,9 @@ type Support = targetapi.Support
 // Artifact is one output file.
 type Artifact = targetapi.Artifact
 
+// RouteError is a build failure caused by one route.
+type RouteError = targetapi.RouteError
+
 // Check lists, as diagnostics, every control the policy needs that t
 // cannot enforce: an error unless a waiver covers it, in which case a
 // warning that names the waiver.

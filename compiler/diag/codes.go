@@ -44,4 +44,5 @@ const (
 	// Targets (RMP4xx).
 	CodeUnsupported = "RMP400"
 	CodeWaived      = "RMP401"
+	CodeTargetBuild = "RMP403"
 )

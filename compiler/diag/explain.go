@@ -89,6 +89,8 @@ var explanations = map[string]Explanation{
 		"The policy unifies with a baseline (hipaa.#Policy, …) and sets a value the baseline forbids.\nA policy can tighten a baseline but never weaken it. The message names the baseline control;\nthe related line shows the baseline's constraint. To deviate on purpose, don't edit the\nbaseline: discuss it with the baseline's owners."},
 	CodeUnsupported: {"a target cannot enforce a control",
 		"rampart fails closed: when a target cannot enforce a control the policy asks for, build fails\nand names the control, the route and the target. Choose another target, delegate to rampart's\nauthorizer where the target supports it, or add a waiver (control, target, route, reason,\napprover, expires), which every report shows."},
+	CodeTargetBuild: {"a target cannot express the policy",
+		"A target refused to build the policy: a route's shape has no equivalent in the gateway's\nconfiguration language (two services on one nginx location, routes on one path with different\nCORS policies, …). Nothing is written; change the routes as the message says."},
 	CodeWaived: {"a control is waived on a target",
 		"A waiver covers a control the target cannot enforce. The build goes on, and the waiver appears\nin reports until it expires."},
 }

@@ -2,6 +2,7 @@ package cli
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -52,7 +53,8 @@ one.`,
 			}
 			built, err := buildAll(cmd.Context(), ts, p)
 			if err != nil {
-				fmt.Fprintf(s.err, "rampart: %v; nothing written\n", err)
+				diag.PrintText(s.err, buildErrorDiag(p, err), verbose)
+				fmt.Fprintf(s.err, "nothing written\n")
 				return policyFailed()
 			}
 			for _, t := range ts {
@@ -96,6 +98,24 @@ func buildAll(ctx context.Context, ts []targets.Target, p *ir.Policy) (map[strin
 		built[t.Name()] = arts[i]
 	}
 	return built, nil
+}
+
+// buildErrorDiag reports a target's build failure, at the route's
+// position in the policy when the failure names one.
+func buildErrorDiag(p *ir.Policy, err error) diag.List {
+	d := diag.Diagnostic{Severity: diag.Error, Code: diag.CodeTargetBuild, Message: err.Error()}
+	var re *targets.RouteError
+	if errors.As(err, &re) {
+		for _, svc := range p.Services {
+			for _, r := range svc.Routes {
+				if r.ID == re.Route {
+					d.Pos = diag.Pos{File: r.Origin.File, Line: r.Origin.Line, Col: r.Origin.Col}
+					d.Path = r.Origin.Path
+				}
+			}
+		}
+	}
+	return diag.List{d}
 }
 
 // targetNames lists the shipped targets as "a|b|c".

@@ -6,6 +6,7 @@ import (
 	"strings"
 
 	"github.com/rampart-policy/rampart/compiler/ir"
+	"github.com/rampart-policy/rampart/targets/internal/targetapi"
 )
 
 // corsPlan is a location's CORS: the response headers (variables that
@@ -25,7 +26,8 @@ func (e *emitter) cors(lc *loc) (corsPlan, error) {
 			continue
 		}
 		if c != nil && !reflect.DeepEqual(c, r.CORS) {
-			return corsPlan{}, fmt.Errorf("routes sharing path %s have different CORS policies; nginx applies CORS per location", lc.path)
+			return corsPlan{}, &targetapi.RouteError{Route: r.ID,
+				Err: fmt.Errorf("shares path %s with routes of another CORS policy; nginx applies CORS per location, so give routes on one path one CORS policy", lc.path)}
 		}
 		c = r.CORS
 		methods = append(methods, r.Methods...)

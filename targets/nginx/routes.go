@@ -7,6 +7,7 @@ import (
 	"strings"
 
 	"github.com/rampart-policy/rampart/compiler/ir"
+	"github.com/rampart-policy/rampart/targets/internal/targetapi"
 )
 
 // Location kinds, mirroring the engine's router: an exact path beats a
@@ -46,7 +47,7 @@ func (e *emitter) group(l *ir.Listener) ([]*loc, error) {
 		for _, r := range s.Routes {
 			kind, key, err := routeKind(r)
 			if err != nil {
-				return nil, fmt.Errorf("route %s: %w", r.ID, err)
+				return nil, &targetapi.RouteError{Route: r.ID, Err: err}
 			}
 			k := fmt.Sprint(kind, key)
 			lc := byKey[k]
@@ -56,7 +57,7 @@ func (e *emitter) group(l *ir.Listener) ([]*loc, error) {
 				out = append(out, lc)
 			}
 			if lc.svc != s {
-				return nil, fmt.Errorf("routes %s and %s share path %s on listener %s but belong to different services", lc.routes[0].ID, r.ID, r.Path, l.Name)
+				return nil, &targetapi.RouteError{Route: r.ID, Err: fmt.Errorf("shares path %s with route %s on listener %s, which belongs to another service", r.Path, lc.routes[0].ID, l.Name)}
 			}
 			lc.routes = append(lc.routes, r)
 		}

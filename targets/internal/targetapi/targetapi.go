@@ -40,3 +40,15 @@ type Artifact struct {
 	Path string
 	Data []byte
 }
+
+// RouteError is a build failure caused by one route: the CLI reports it at
+// the route's position in the policy.
+type RouteError struct {
+	Route string // "service/route"
+	Err   error
+}
+
+func (e *RouteError) Error() string { return "route " + e.Route + ": " + e.Err.Error() }
+
+// Unwrap returns the underlying error.
+func (e *RouteError) Unwrap() error { return e.Err }
