@@ -3,7 +3,6 @@ package schema_test
 import (
 	"encoding/json"
 	"os"
-	"path/filepath"
 	"strings"
 	"testing"
 
@@ -11,11 +10,9 @@ import (
 	"cuelang.org/go/cue/cuecontext"
 	"github.com/google/go-cmp/cmp"
 
+	"github.com/rampart-policy/rampart/internal/reference"
 	"github.com/rampart-policy/rampart/schema"
 )
-
-// referenceDir holds Mozilla's published guidelines, read in place.
-const referenceDir = "../../shared/reference/mozilla-tls"
 
 // TestMozillaProfilesMatchReference checks #MozillaProfiles against
 // Mozilla's own guideline JSON for every version and profile rampart
@@ -51,7 +48,7 @@ func TestMozillaProfilesMatchReference(t *testing.T) {
 	}
 }
 
-type reference struct {
+type guidelines struct {
 	Configurations map[string]struct {
 		Ciphers struct {
 			OpenSSL []string `json:"openssl"`
@@ -62,13 +59,13 @@ type reference struct {
 	} `json:"configurations"`
 }
 
-func readReference(t *testing.T, version string) reference {
+func readReference(t *testing.T, version string) guidelines {
 	t.Helper()
-	data, err := os.ReadFile(filepath.Join(referenceDir, version+".json"))
+	data, err := os.ReadFile(reference.Path(t, "mozilla-tls", version+".json"))
 	if err != nil {
-		t.Fatalf("reading Mozilla reference (shared/ must sit beside the repo): %v", err)
+		t.Fatalf("reading Mozilla's guidelines: %v", err)
 	}
-	var r reference
+	var r guidelines
 	if err := json.Unmarshal(data, &r); err != nil {
 		t.Fatal(err)
 	}
