@@ -45,4 +45,9 @@ const (
 	CodeUnsupported = "RMP400"
 	CodeWaived      = "RMP401"
 	CodeTargetBuild = "RMP403"
+
+	// Reports (RMP60x).
+	CodeReportForeignRun    = "RMP600"
+	CodeReportTargetGap     = "RMP601"
+	CodeReportExpiredWaiver = "RMP602"
 )

@@ -93,4 +93,10 @@ var explanations = map[string]Explanation{
 		"A target refused to build the policy: a route's shape has no equivalent in the gateway's\nconfiguration language (two services on one nginx location, routes on one path with different\nCORS policies, …). Nothing is written; change the routes as the message says."},
 	CodeWaived: {"a control is waived on a target",
 		"A waiver covers a control the target cannot enforce. The build goes on, and the waiver appears\nin reports until it expires."},
+	CodeReportForeignRun: {"drift or probe results are for another policy",
+		"rampart report --drift/--probe read a result whose policy name differs from the policy being\nreported on, or a --drift file holding probe results (or the reverse). Evidence from another\npolicy would be misattributed, so the report is refused: pass the results of this policy's\nown drift or probe run."},
+	CodeReportTargetGap: {"a target cannot compile the policy, so it enforces nothing in the report",
+		"While gathering evidence, rampart report checks and builds the policy for every target in memory.\nA target that cannot enforce a control the policy needs (and has no waiver for it), or whose\nbuild fails, is listed as not built: no control counts it as an enforcing target and its\nartifacts have no digest. Run rampart build --target NAME for the full diagnostics."},
+	CodeReportExpiredWaiver: {"an expired waiver does not count in the report",
+		"The policy holds a waiver whose expiry date has passed. rampart build refuses such a policy\n(RMP209); rampart report still assesses it so that auditors see the gap, but the expired waiver\nexcuses nothing: the control it covered is reported as not satisfied at the waiver's line.\nRenew the waiver with a new date and approver, or enforce the control."},
 }

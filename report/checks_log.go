@@ -1,0 +1,229 @@
+package report
+
+import (
+	"fmt"
+	"slices"
+	"strings"
+
+	"github.com/rampart-policy/rampart/compiler/ir"
+)
+
+// header returns a response header's value on r, or "".
+func header(r *ir.Route, name string) string {
+	for _, h := range r.Headers.Set {
+		if strings.EqualFold(h.Name, name) {
+			return h.Value
+		}
+	}
+	return ""
+}
+
+func checkSecurityHeaders(e *env) outcome {
+	return e.perRoute("headers.security", nil, func(r *ir.Route) item {
+		var names []string
+		for _, h := range r.Headers.Set {
+			names = append(names, h.Name)
+		}
+		ok := r.Headers.HideServerTokens && header(r, "X-Content-Type-Options") != ""
+		v := "headers " + strings.Join(names, ", ") + fmt.Sprintf("; server tokens hidden: %t", r.Headers.HideServerTokens)
+		return item{passed: ok, value: v, origin: r.Origin, irctls: ctls(ir.CtlHeaders)}
+	})
+}
+
+func checkNoStore(e *env) outcome {
+	keep := func(r *ir.Route) bool { return sensitive(r.Classification) }
+	return e.perRoute("headers.noStore", keep, func(r *ir.Route) item {
+		cc := header(r, "Cache-Control")
+		return item{passed: strings.Contains(cc, "no-store"), value: "Cache-Control: " + cc, origin: r.Origin, irctls: ctls(ir.CtlHeaders)}
+	})
+}
+
+func checkCORS(e *env) outcome {
+	keep := func(r *ir.Route) bool { return r.CORS != nil }
+	return e.perRoute("cors.safe", keep, func(r *ir.Route) item {
+		c := r.CORS
+		ok := !(c.AllowCredentials && slices.Contains(c.AllowOrigins, "*"))
+		return item{passed: ok, value: fmt.Sprintf("origins %s, credentials %t", strings.Join(c.AllowOrigins, ", "), c.AllowCredentials),
+			origin: routeOrigin(r, ir.CtlCORS), irctls: ctls(ir.CtlCORS)}
+	})
+}
+
+func checkLogEnabled(e *env) outcome {
+	lg := e.p.Logging
+	out := e.policyItem("log.enabled", ir.CtlAccessLog, lg.Enabled, fmt.Sprintf("access log enabled: %t, sink %s", lg.Enabled, lg.Sink), lg.Origin)
+	keep := func(r *ir.Route) bool { return sensitive(r.Classification) }
+	routes := e.perRoute("log.enabled", keep, func(r *ir.Route) item {
+		return item{passed: r.AccessLog && lg.Enabled, value: fmt.Sprintf("%s route logged: %t", r.Classification, r.AccessLog && lg.Enabled),
+			origin: routeOrigin(r, ir.CtlAccessLog), irctls: ctls(ir.CtlAccessLog)}
+	})
+	out.items = append(out.items, routes.items...)
+	return out
+}
+
+// checkLogFields requires the access log to record each of fields.
+func checkLogFields(fields ...string) checkFunc {
+	return func(e *env) outcome {
+		lg := e.p.Logging
+		var missing []string
+		for _, f := range fields {
+			if !slices.Contains(lg.Fields, f) {
+				missing = append(missing, f)
+			}
+		}
+		v := "logged fields " + strings.Join(lg.Fields, ", ")
+		if len(missing) > 0 {
+			v = "missing " + strings.Join(missing, ", ") + "; " + v
+		}
+		return e.policyItem("log.fields", ir.CtlAccessLog, lg.Enabled && len(missing) == 0, v, lg.Origin)
+	}
+}
+
+func checkLogIdentityPCI(e *env) outcome {
+	lg := e.p.Logging
+	keep := func(r *ir.Route) bool { return r.Classification == "pci" }
+	return e.perRoute("log.identityPCI", keep, func(r *ir.Route) item {
+		ok := lg.Enabled && r.AccessLog && slices.Contains(lg.Fields, "identity")
+		return item{passed: ok, value: fmt.Sprintf("pci route logged with identity: %t", ok), origin: routeOrigin(r, ir.CtlAccessLog),
+			irctls: ctls(ir.CtlAccessLog)}
+	})
+}
+
+func checkLogAuthFailures(e *env) outcome {
+	lg := e.p.Logging
+	return e.policyItem("log.authFailures", ir.CtlAccessLog, lg.Enabled && lg.AuthFailures,
+		fmt.Sprintf("authentication failures logged: %t", lg.Enabled && lg.AuthFailures), lg.Origin)
+}
+
+// redactedAs returns the mode a log redaction hides kind/name with, or "".
+func redactedAs(lg ir.Logging, kind, name string) string {
+	for _, r := range lg.Redact {
+		if r.Kind == kind && strings.EqualFold(r.Name, name) {
+			return r.Mode
+		}
+	}
+	return ""
+}
+
+func checkRedactCredentials(e *env) outcome {
+	lg := e.p.Logging
+	var missing []string
+	for _, h := range []string{"authorization", "proxy-authorization", "cookie"} {
+		if redactedAs(lg, "header", h) == "" {
+			missing = append(missing, h)
+		}
+	}
+	v := "credential headers redacted in the access log"
+	if len(missing) > 0 {
+		v = "not redacted: " + strings.Join(missing, ", ")
+	}
+	return e.policyItem("log.redactCredentials", ir.CtlRedact, len(missing) == 0, v, lg.Origin)
+}
+
+func checkPseudonymise(e *env) outcome {
+	lg := e.p.Logging
+	switch mode := redactedAs(lg, "field", "identity"); {
+	case !slices.Contains(lg.Fields, "identity"):
+		return e.policyItem("log.pseudonymise", "", true, "identity is not logged", lg.Origin)
+	case mode == "hash":
+		return e.policyItem("log.pseudonymise", ir.CtlRedact, true, "identity logged as a keyed hash (pseudonymised)", lg.Origin)
+	case mode != "":
+		return e.policyItem("log.pseudonymise", ir.CtlRedact, true, "identity logged "+mode, lg.Origin)
+	}
+	return e.policyItem("log.pseudonymise", ir.CtlRedact, false, "identity logged in clear", lg.Origin)
+}
+
+func checkLogCentral(e *env) outcome {
+	lg := e.p.Logging
+	ok := lg.Enabled && (lg.Sink == "syslog" || lg.Sink == "http")
+	v := "sink " + lg.Sink
+	if lg.SinkTarget != "" {
+		v += " " + lg.SinkTarget
+	}
+	if !ok {
+		v += " (not shipped off-host)"
+	}
+	return e.policyItem("log.central", ir.CtlAccessLog, ok, v, lg.Origin)
+}
+
+// checkRetention requires a declared retention of at least days.
+func checkRetention(days int) checkFunc {
+	return func(e *env) outcome {
+		lg := e.p.Logging
+		v := fmt.Sprintf("retention %d days declared", lg.RetentionDays)
+		if days > 1 {
+			v += fmt.Sprintf(" (at least %d required)", days)
+		}
+		return e.policyItem("log.retention", "", lg.RetentionDays >= days, v, lg.Origin)
+	}
+}
+
+func checkSecrets(e *env) outcome {
+	var out outcome
+	add := func(scope string, ref ir.SecretRef, o ir.Origin) {
+		ok := strings.HasPrefix(string(ref), "env:") || strings.HasPrefix(string(ref), "file:") || strings.HasPrefix(string(ref), "vault:")
+		v := "secret by reference " + refKind(ref)
+		if !ok {
+			v = "secret is not a reference"
+		}
+		out.items = append(out.items, item{check: "secrets.referenced", scope: scope, passed: ok, value: v, origin: o, covers: e.all})
+	}
+	for _, pr := range e.p.Providers {
+		if pr.APIKey != nil {
+			for _, c := range pr.APIKey.Consumers {
+				if c.KeyRef != "" {
+					add("consumer "+c.Name, c.KeyRef, pr.Origin)
+					continue
+				}
+				out.items = append(out.items, item{check: "secrets.referenced", scope: "consumer " + c.Name, passed: strings.HasPrefix(c.KeyHash, "sha256:"),
+					value: "key stored as a SHA-256 hash only", origin: pr.Origin, covers: e.routesUsing(pr.Name)})
+			}
+		}
+		if pr.Introspection != nil {
+			add("provider "+pr.Name, pr.Introspection.ClientSecret, pr.Origin)
+		}
+	}
+	if e.p.Targets.RedisPasswordRef != "" {
+		add("redis password", e.p.Targets.RedisPasswordRef, ir.Origin{})
+	}
+	return out
+}
+
+// refKind names a reference's scheme without revealing its value.
+func refKind(ref ir.SecretRef) string {
+	kind, _, _ := strings.Cut(string(ref), ":")
+	return "(" + kind + ")"
+}
+
+func checkRecords(e *env) outcome {
+	keep := func(s *ir.Service) bool { return sensitive(s.Classification) }
+	return e.perService("records.processing", keep, func(s *ir.Service) item {
+		ok := s.Purpose != "" && len(s.DataCategories) > 0
+		v := fmt.Sprintf("purpose %q; data categories %s", s.Purpose, strings.Join(s.DataCategories, ", "))
+		return item{passed: ok, value: v, origin: s.Origin}
+	})
+}
+
+func checkReproducible(e *env) outcome {
+	ok := len(e.p.Sources) > 0
+	v := fmt.Sprintf("%d policy files with SHA-256 digests; targets compile deterministically (artifact digests below)", len(e.p.Sources))
+	return e.policyItem("build.reproducible", "", ok, v, ir.Origin{})
+}
+
+func checkRuns(e *env) outcome {
+	if len(e.runs) == 0 {
+		return outcome{notRun: "no drift or probe results supplied (--drift, --probe)"}
+	}
+	var out outcome
+	for _, r := range e.runs {
+		passed := 0
+		for _, c := range r.Checks {
+			if c.Passed {
+				passed++
+			}
+		}
+		ok := len(r.Checks) > 0 && len(r.Findings) == 0
+		v := fmt.Sprintf("%s run against %s: %d of %d checks passed, %d findings", r.Kind, r.Source, passed, len(r.Checks), len(r.Findings))
+		out.items = append(out.items, item{check: "runs.testing", scope: r.Kind + " " + r.Target, passed: ok, value: v, covers: e.all})
+	}
+	return out
+}

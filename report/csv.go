@@ -1,0 +1,68 @@
+package report
+
+import (
+	"encoding/csv"
+	"io"
+	"strconv"
+	"strings"
+)
+
+// csvHeader names the CSV columns: one row per control, for GRC
+// spreadsheets.
+var csvHeader = []string{"framework", "control", "oscal_id", "title", "strength", "status", "checks_passed", "checks_failed",
+	"enforced_by", "causes", "waivers", "note"}
+
+// WriteCSV writes one row per control. Cells that start with =, +, - or @
+// are prefixed with a quote so spreadsheets do not evaluate them.
+func WriteCSV(w io.Writer, r *Report) error {
+	cw := csv.NewWriter(w)
+	if err := cw.Write(csvHeader); err != nil {
+		return err
+	}
+	for _, c := range r.Controls {
+		passed, failed := 0, 0
+		for _, e := range c.Evidence {
+			if e.Passed {
+				passed++
+			} else {
+				failed++
+			}
+		}
+		var ws []string
+		for _, wv := range c.Waivers {
+			ws = append(ws, waiverText(wv))
+		}
+		row := []string{r.Framework.ID, c.ID, c.TokenID, c.Title, string(c.Strength), string(c.Status),
+			strconv.Itoa(passed), strconv.Itoa(failed), strings.Join(c.EnforcedBy, " "),
+			strings.Join(c.Causes, " | "), strings.Join(ws, " | "), c.Note}
+		for i := range row {
+			row[i] = safeCell(row[i])
+		}
+		if err := cw.Write(row); err != nil {
+			return err
+		}
+	}
+	cw.Flush()
+	return cw.Error()
+}
+
+// safeCell defuses spreadsheet formula injection.
+func safeCell(s string) string {
+	if s != "" && strings.ContainsRune("=+-@\t\r", rune(s[0])) {
+		return "'" + s
+	}
+	return s
+}
+
+// waiverText describes a waiver in one line.
+func waiverText(w Waiver) string {
+	route := ""
+	if w.Route != "" {
+		route = " on " + w.Route
+	}
+	s := w.Control + " on " + w.Target + route + ", approved by " + w.Approver + " until " + w.Expires + ": " + w.Reason
+	if w.Expired {
+		s += " (EXPIRED: does not count)"
+	}
+	return s
+}
