@@ -267,7 +267,7 @@ func checkUpstreamVerify(e *env) outcome {
 		case !strings.HasPrefix(s.UpstreamURL, "https://"):
 			return item{value: "upstream " + s.UpstreamURL + " is not HTTPS", origin: s.Origin, irctls: []string{ir.CtlUpstreamTLS}}
 		case s.UpstreamTLS == nil || !s.UpstreamTLS.Verify:
-			return item{value: "upstream certificate not verified", origin: s.Origin, irctls: []string{ir.CtlUpstreamTLS}}
+			return item{value: "upstream certificate verification not required by the policy (no upstream tls with verify: true)", origin: s.Origin, irctls: []string{ir.CtlUpstreamTLS}}
 		}
 		v := "upstream " + s.UpstreamURL + " over verified TLS"
 		if s.UpstreamTLS.CertFile != "" {

@@ -9,7 +9,7 @@ import (
 
 // csvHeader names the CSV columns: one row per control, for GRC
 // spreadsheets.
-var csvHeader = []string{"framework", "control", "oscal_id", "title", "strength", "status", "checks_passed", "checks_failed",
+var csvHeader = []string{"framework", "control", "oscal_id", "title", "strength", "status", "checks_passed", "checks_failed", "checks_waived",
 	"enforced_by", "causes", "waivers", "note"}
 
 // WriteCSV writes one row per control. Cells that start with =, +, - or @
@@ -20,11 +20,14 @@ func WriteCSV(w io.Writer, r *Report) error {
 		return err
 	}
 	for _, c := range r.Controls {
-		passed, failed := 0, 0
+		passed, failed, waived := 0, 0, 0
 		for _, e := range c.Evidence {
-			if e.Passed {
+			switch {
+			case e.Passed:
 				passed++
-			} else {
+			case e.Waived:
+				waived++
+			default:
 				failed++
 			}
 		}
@@ -33,7 +36,7 @@ func WriteCSV(w io.Writer, r *Report) error {
 			ws = append(ws, waiverText(wv))
 		}
 		row := []string{r.Framework.ID, c.ID, c.TokenID, c.Title, string(c.Strength), string(c.Status),
-			strconv.Itoa(passed), strconv.Itoa(failed), strings.Join(c.EnforcedBy, " "),
+			strconv.Itoa(passed), strconv.Itoa(failed), strconv.Itoa(waived), strings.Join(c.EnforcedBy, " "),
 			strings.Join(c.Causes, " | "), strings.Join(ws, " | "), c.Note}
 		for i := range row {
 			row[i] = safeCell(row[i])

@@ -94,7 +94,10 @@ func mdEvidence(b *bufio.Writer, r *Report) {
 		}
 		for _, e := range c.Evidence {
 			mark := "✔"
-			if !e.Passed {
+			switch {
+			case e.Waived:
+				mark = "⚠ waived:"
+			case !e.Passed:
 				mark = "✘"
 			}
 			where := ""

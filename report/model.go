@@ -142,6 +142,8 @@ type Evidence struct {
 	// Route is "service/route" for route-scoped items.
 	Route  string `json:"route,omitempty"`
 	Passed bool   `json:"passed"`
+	// Waived marks a failed item a valid waiver excuses.
+	Waived bool `json:"waived,omitempty"`
 	// Value is the observed value in words.
 	Value string `json:"value"`
 	// At is the file:line the value comes from, or empty.

@@ -18,7 +18,7 @@ const (
 func (a *assessor) fill(c *Control, items []item) {
 	rank := map[string]int{cellPass: 1, cellWaived: 2, cellFail: 3}
 	for _, it := range items {
-		ev := Evidence{Check: it.check, Scope: it.scope, Route: it.route, Passed: it.passed, Value: it.value, At: it.at, Source: it.source}
+		ev := Evidence{Check: it.check, Scope: it.scope, Route: it.route, Passed: it.passed, Waived: it.waived, Value: it.value, At: it.at, Source: it.source}
 		if ev.At == "" {
 			ev.At = at(it.origin)
 		}
