@@ -214,17 +214,33 @@ func (a *assessor) runItems(ctls []string) []item {
 			if f.Expected != "" || f.Actual != "" {
 				v += fmt.Sprintf(" (expected %q, live %q)", f.Expected, f.Actual)
 			}
-			out = append(out, item{check: r.Kind + "." + string(f.Direction), scope: r.Kind + " " + r.Target + " " + f.Route, route: f.Route,
+			out = append(out, item{check: r.Kind + "." + string(f.Direction), scope: runScope(r, f.Route, f.Listener), route: f.Route,
 				passed: f.Severity != drift.Weakening, value: v, origin: f.Origin, covers: a.routeOrAll(f.Route), source: r.Kind})
 		}
 		for _, c := range r.Checks {
 			if c.Passed && slices.Contains(ctls, c.Control) {
-				out = append(out, item{check: r.Kind + ".check", scope: r.Kind + " " + r.Target + " " + c.Route, route: c.Route,
+				out = append(out, item{check: r.Kind + ".check", scope: runScope(r, c.Route, ""), route: c.Route,
 					passed: true, value: c.Name, covers: a.routeOrAll(c.Route), source: r.Kind})
 			}
 		}
 	}
 	return out
+}
+
+// runScope names where a drift or probe item applies: "drift nginx
+// route orders/list", "probe goproxy listener public", "drift nginx".
+func runScope(r drift.Result, route, listener string) string {
+	s := r.Kind
+	if r.Target != "" {
+		s += " " + r.Target
+	}
+	switch {
+	case route != "":
+		s += " route " + route
+	case listener != "":
+		s += " listener " + listener
+	}
+	return s
 }
 
 // routeOrAll is [route], or every route when route is empty.

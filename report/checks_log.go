@@ -34,6 +34,9 @@ func checkNoStore(e *env) outcome {
 	keep := func(r *ir.Route) bool { return sensitive(r.Classification) }
 	return e.perRoute("headers.noStore", keep, func(r *ir.Route) item {
 		cc := header(r, "Cache-Control")
+		if cc == "" {
+			cc = "(not set)"
+		}
 		return item{passed: strings.Contains(cc, "no-store"), value: "Cache-Control: " + cc, origin: r.Origin, irctls: ctls(ir.CtlHeaders)}
 	})
 }
@@ -73,6 +76,9 @@ func checkLogFields(fields ...string) checkFunc {
 		v := "logged fields " + strings.Join(lg.Fields, ", ")
 		if len(missing) > 0 {
 			v = "missing " + strings.Join(missing, ", ") + "; " + v
+		}
+		if !lg.Enabled {
+			v = "access log disabled; " + v
 		}
 		return e.policyItem("log.fields", ir.CtlAccessLog, lg.Enabled && len(missing) == 0, v, lg.Origin)
 	}

@@ -49,7 +49,19 @@ func compileExample(t testing.TB, name string) *ir.Policy {
 	if p, ok := compiled[name]; ok {
 		return p
 	}
-	p, diags, err := compiler.Compile(context.Background(), compiler.Input{Dir: filepath.Join("..", "examples", name)}, compiler.Options{Today: today})
+	// Compile from the repository root so that origins read
+	// "examples/<name>/policy.cue" wherever the checkout lives.
+	wd, err := os.Getwd()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Chdir(".."); err != nil {
+		t.Fatal(err)
+	}
+	p, diags, err := compiler.Compile(context.Background(), compiler.Input{Dir: filepath.Join("examples", name)}, compiler.Options{Today: today})
+	if cerr := os.Chdir(wd); cerr != nil {
+		t.Fatal(cerr)
+	}
 	if err != nil || diags.HasErrors() {
 		t.Fatalf("compiling %s: %v %v", name, err, diags)
 	}

@@ -63,9 +63,6 @@ func (a *assessor) fill(c *Control, items []item) {
 // cause formats a failed item: "file:line: scope: value".
 func cause(ev Evidence) string {
 	s := ev.Scope + ": " + ev.Value
-	if ev.Source != "policy" {
-		s = ev.Source + " " + s
-	}
 	if ev.At != "" {
 		return ev.At + ": " + s
 	}
@@ -170,9 +167,12 @@ func routeMeasures(s *ir.Service) []string {
 		}
 	}
 	n := len(s.Routes)
-	names := sortedKeys(providers)
+	names := "no provider"
+	if len(providers) > 0 {
+		names = strings.Join(sortedKeys(providers), ", ")
+	}
 	return []string{
-		"Access control: " + itoa(n-public) + " of " + itoa(n) + " routes require authentication (" + strings.Join(names, ", ") + ") and role or scope rules; everything else is denied",
+		"Access control: " + itoa(n-public) + " of " + itoa(n) + " routes require authentication (" + names + ") and role or scope rules; everything else is denied",
 		"Availability: " + itoa(limited) + " of " + itoa(n) + " routes rate-limited, " + itoa(bounded) + " with a request body limit",
 	}
 }
@@ -184,7 +184,7 @@ func logMeasure(lg ir.Logging) string {
 	}
 	s := "Logging: access log to " + lg.Sink + ", retention " + itoa(lg.RetentionDays) + " days, " + itoa(len(lg.Redact)) + " values redacted, pseudonymised or dropped"
 	if m := redactedAs(lg, "field", "identity"); m != "" {
-		s += "; identity " + m
+		s += "; identity " + map[string]string{"hash": "pseudonymised (keyed hash)", "redact": "redacted", "drop": "dropped"}[m]
 	}
 	return s
 }

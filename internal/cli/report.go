@@ -19,7 +19,7 @@ import (
 
 // reportFlags are rampart report's options.
 type reportFlags struct {
-	framework, format, output, drift, probe, timestamp string
+	framework, format, output, drift, probe, timestamp, target string
 }
 
 func newReportCmd(s *streams) *cobra.Command {
@@ -48,6 +48,7 @@ oscal-component (OSCAL component-definition).`,
 	fl.StringVar(&f.drift, "drift", "", "drift results (JSON written by rampart drift) to include as evidence")
 	fl.StringVar(&f.probe, "probe", "", "probe results (JSON written by rampart probe) to include as evidence")
 	fl.StringVar(&f.timestamp, "timestamp", "", "report time (RFC 3339 or YYYY-MM-DD); waivers are checked against its date")
+	fl.StringVar(&f.target, "target", "all", "targets whose enforcement is evidence: all, or a comma-separated list of "+targetNames())
 	return cmd
 }
 
@@ -60,6 +61,10 @@ func runReport(cmd *cobra.Command, s *streams, f reportFlags, dir string) error 
 		return usageError(fmt.Errorf("unknown format %q (known: %s)", f.format, strings.Join(report.Formats, ", ")))
 	}
 	ts, err := parseTimestamp(f.timestamp)
+	if err != nil {
+		return usageError(err)
+	}
+	tgts, err := reportTargets(f.target)
 	if err != nil {
 		return usageError(err)
 	}
@@ -91,7 +96,7 @@ func runReport(cmd *cobra.Command, s *streams, f reportFlags, dir string) error 
 	if today.IsZero() {
 		today = time.Now()
 	}
-	rep, err := report.Assess(cmd.Context(), report.Input{Policy: p, Framework: f.framework, Targets: targets.All(), Runs: runs, Timestamp: ts, Today: today})
+	rep, err := report.Assess(cmd.Context(), report.Input{Policy: p, Framework: f.framework, Targets: tgts, Runs: runs, Timestamp: ts, Today: today})
 	if err != nil {
 		return usageError(err)
 	}
@@ -100,6 +105,7 @@ func runReport(cmd *cobra.Command, s *streams, f reportFlags, dir string) error 
 		diag.PrintText(s.err, diags.Sort(), false)
 		fmt.Fprintf(s.err, "%s\n", diag.Summary(diags))
 	}
+	printNotSatisfied(s, rep)
 	var buf bytes.Buffer
 	if err := report.Write(&buf, f.format, rep); err != nil {
 		return usageError(err)
@@ -113,6 +119,41 @@ func runReport(cmd *cobra.Command, s *streams, f reportFlags, dir string) error 
 	}
 	fmt.Fprintf(s.out, "wrote %s (%s: %s)\n", f.output, f.framework, rep.Summary.Percent())
 	return nil
+}
+
+// reportTargets resolves --target: "all" or a comma-separated list.
+func reportTargets(spec string) ([]targets.Target, error) {
+	if spec == "all" {
+		return targets.All(), nil
+	}
+	var out []targets.Target
+	for _, name := range strings.Split(spec, ",") {
+		t, err := targets.ByName(strings.TrimSpace(name))
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, t)
+	}
+	return out, nil
+}
+
+// printNotSatisfied lists each control that is not satisfied with its
+// first cause, on stderr, so a CI log shows what to fix.
+func printNotSatisfied(s *streams, rep *report.Report) {
+	for _, c := range rep.Controls {
+		if c.Status != report.NotSatisfied {
+			continue
+		}
+		fmt.Fprintf(s.err, "%s %s not satisfied: %s", rep.Framework.ID, c.ID, c.Causes[0])
+		if n := len(c.Causes) - 1; n > 0 {
+			fmt.Fprintf(s.err, " (and %d more)", n)
+		}
+		fmt.Fprintln(s.err)
+	}
+	fmt.Fprintf(s.err, "%s: %d of %d controls satisfied, %d partially, %d not satisfied, %d waived, %d not applicable, %d not assessed; score %s\n",
+		rep.Framework.ID, rep.Summary.Counts[report.Satisfied], rep.Summary.Total, rep.Summary.Counts[report.PartiallySatisfied],
+		rep.Summary.Counts[report.NotSatisfied], rep.Summary.Counts[report.Waived], rep.Summary.Counts[report.NotApplicable],
+		rep.Summary.Counts[report.NotAssessed], rep.Summary.Percent())
 }
 
 // validFormat reports whether format is a report format.
