@@ -28,7 +28,9 @@ type Input struct {
 	// Timestamp, if not zero, is printed as the report's time; otherwise no
 	// time appears in the report.
 	Timestamp time.Time
-	// Today is the date waivers are checked against.
+	// Today is the date waivers are checked against; zero means the current
+	// date, which then does not appear in the report (so that the bytes do
+	// not depend on the wall clock).
 	Today time.Time
 }
 
@@ -39,13 +41,16 @@ func Assess(ctx context.Context, in Input) (*Report, error) {
 		return nil, err
 	}
 	p := in.Policy
-	today := in.Today.UTC().Format(time.DateOnly)
+	today, shown := in.Today.UTC().Format(time.DateOnly), in.Today.UTC().Format(time.DateOnly)
+	if in.Today.IsZero() {
+		today, shown = time.Now().UTC().Format(time.DateOnly), ""
+	}
 	rep := &Report{
 		Framework: FrameworkInfo{ID: fw.ID, Title: fw.Title, Version: CatalogueVersion, Link: fw.Link, Notice: fw.Notice},
 		Policy: PolicyInfo{Name: p.Name, Owner: p.Owner, Purpose: p.Purpose, Baselines: p.Baselines, Sources: p.Sources,
 			ImportsBaseline: slices.ContainsFunc(p.Baselines, func(b ir.Baseline) bool { return b.ID == fw.ID })},
 		Timestamp:  rfc3339(in.Timestamp),
-		AssessedOn: today,
+		AssessedOn: shown,
 		Waivers:    waivers(p, today),
 		Runs:       runs(in.Runs),
 	}

@@ -17,6 +17,7 @@ type page struct {
 	Bars   []bar
 	Matrix []matrixRow
 	GDPR   bool
+	Caps   []CapabilityRow
 }
 
 // bar is one bar of the summary chart.
@@ -48,7 +49,7 @@ var tmpl = template.Must(template.New("report").Funcs(template.FuncMap{
 // and SVG only, no scripts, no external resources. html/template escapes
 // every value taken from the policy.
 func WriteHTML(w io.Writer, r *Report) error {
-	return tmpl.Execute(w, page{Report: r, Bars: bars(r.Summary), Matrix: matrix(r), GDPR: r.Framework.ID == "gdpr"})
+	return tmpl.Execute(w, page{Report: r, Bars: bars(r.Summary), Matrix: matrix(r), GDPR: r.Framework.ID == "gdpr", Caps: capabilityRows(r)})
 }
 
 // statusClass is a status's CSS class.

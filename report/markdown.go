@@ -37,7 +37,7 @@ func mdHeader(b *bufio.Writer, r *Report) {
 	fmt.Fprintf(b, "# Compliance report: %s\n\n", md(r.Framework.Title))
 	fmt.Fprintf(b, "- Policy: **%s** (owner: %s)\n", md(r.Policy.Name), md(r.Policy.Owner))
 	fmt.Fprintf(b, "- Framework: `%s`, rampart catalogue %s, standard: <%s>\n", r.Framework.ID, r.Framework.Version, r.Framework.Link)
-	fmt.Fprintf(b, "- Waivers checked against: %s\n", r.AssessedOn)
+	fmt.Fprintf(b, "- Waivers checked against: %s\n", assessedOn(r))
 	if r.Timestamp != "" {
 		fmt.Fprintf(b, "- Report time: %s\n", r.Timestamp)
 	}
@@ -46,6 +46,14 @@ func mdHeader(b *bufio.Writer, r *Report) {
 		fmt.Fprintf(b, "\n> %s\n", md(r.Framework.Notice))
 	}
 	b.WriteString("\n")
+}
+
+// assessedOn is the date waivers were checked against, in words.
+func assessedOn(r *Report) string {
+	if r.AssessedOn == "" {
+		return "the day the report was made (not recorded: pass --timestamp or set RAMPART_TODAY to record it)"
+	}
+	return r.AssessedOn
 }
 
 // baselineNote says whether the policy imports the framework's baseline.
@@ -140,6 +148,21 @@ func mdWaivers(b *bufio.Writer, r *Report) {
 
 func mdTargets(b *bufio.Writer, r *Report) {
 	b.WriteString("## Targets and compiled artifacts\n\n")
+	if len(r.Targets) > 0 {
+		b.WriteString("How each target enforces the rampart controls this policy needs:\n\n| control |")
+		for _, t := range r.Targets {
+			fmt.Fprintf(b, " %s |", t.Name)
+		}
+		b.WriteString("\n|---|" + strings.Repeat("---|", len(r.Targets)) + "\n")
+		for _, row := range capabilityRows(r) {
+			fmt.Fprintf(b, "| %s |", md(row.Control))
+			for _, m := range row.Mechanisms {
+				fmt.Fprintf(b, " %s |", md(m))
+			}
+			b.WriteString("\n")
+		}
+		b.WriteString("\n")
+	}
 	for _, t := range r.Targets {
 		if !t.Built {
 			fmt.Fprintf(b, "- **%s**: not built: %s\n", t.Name, md(t.Problem))

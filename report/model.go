@@ -49,8 +49,9 @@ type Report struct {
 	Policy    PolicyInfo    `json:"policy"`
 	// Timestamp is the caller's --timestamp in RFC 3339, or empty.
 	Timestamp string `json:"timestamp,omitempty"`
-	// AssessedOn is the date waivers were checked against (YYYY-MM-DD).
-	AssessedOn string    `json:"assessedOn"`
+	// AssessedOn is the date waivers were checked against (YYYY-MM-DD),
+	// or empty when it was the current date and not pinned.
+	AssessedOn string    `json:"assessedOn,omitempty"`
 	Summary    Summary   `json:"summary"`
 	Controls   []Control `json:"controls"`
 	Targets    []Target  `json:"targets"`
@@ -234,5 +235,35 @@ func sortedKeys(m map[string]bool) []string {
 		out = append(out, k)
 	}
 	slices.Sort(out)
+	return out
+}
+
+// CapabilityRow is one rampart control with each target's mechanism, in
+// the order of Report.Targets.
+type CapabilityRow struct {
+	Control    string
+	Mechanisms []string
+}
+
+// capabilityRows is the capability matrix of the report's targets.
+func capabilityRows(r *Report) []CapabilityRow {
+	ctls := map[string]bool{}
+	for _, t := range r.Targets {
+		for c := range t.Mechanisms {
+			ctls[c] = true
+		}
+	}
+	var out []CapabilityRow
+	for _, c := range sortedKeys(ctls) {
+		row := CapabilityRow{Control: c}
+		for _, t := range r.Targets {
+			m := t.Mechanisms[c]
+			if m == "" {
+				m = "not needed"
+			}
+			row.Mechanisms = append(row.Mechanisms, m)
+		}
+		out = append(out, row)
+	}
 	return out
 }

@@ -172,6 +172,15 @@ func TestNoWallClock(t *testing.T) {
 			}
 		}
 	}
+	unpinned, err := Assess(context.Background(), Input{Policy: p, Framework: "gdpr", Targets: goldenTargets()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, format := range Formats {
+		if out := string(render(t, unpinned, format)); strings.Contains(out, now.Format(time.DateOnly)) {
+			t.Errorf("%s holds today's date although none was pinned", format)
+		}
+	}
 	ts := time.Date(2027, 3, 1, 9, 30, 0, 0, time.UTC)
 	r = assess(t, p, "gdpr", Input{Timestamp: ts})
 	for _, format := range []string{"md", "html", "json", "oscal", "oscal-component"} {

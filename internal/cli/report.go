@@ -92,11 +92,7 @@ func runReport(cmd *cobra.Command, s *streams, f reportFlags, dir string) error 
 		fmt.Fprintf(s.err, "%s; no report written\n", diag.Summary(diags))
 		return policyFailed()
 	}
-	today := opts.Today
-	if today.IsZero() {
-		today = time.Now()
-	}
-	rep, err := report.Assess(cmd.Context(), report.Input{Policy: p, Framework: f.framework, Targets: tgts, Runs: runs, Timestamp: ts, Today: today})
+	rep, err := report.Assess(cmd.Context(), report.Input{Policy: p, Framework: f.framework, Targets: tgts, Runs: runs, Timestamp: ts, Today: opts.Today})
 	if err != nil {
 		return usageError(err)
 	}
