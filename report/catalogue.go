@@ -85,6 +85,7 @@ func (f Framework) TokenID(native string) string {
 	return f.Prefix + "-" + strings.Trim(s, ".-")
 }
 
+// hipaa is the HIPAA Security Rule catalogue (45 CFR 164.312).
 func hipaa() Framework {
 	return Framework{ID: "hipaa", Prefix: "hipaa", Title: "HIPAA Security Rule, 45 CFR 164.312 technical safeguards",
 		Link: "https://www.ecfr.gov/current/title-45/subtitle-A/subchapter-C/part-164/subpart-C/section-164.312",
@@ -102,6 +103,7 @@ func hipaa() Framework {
 		}}
 }
 
+// gdpr is the GDPR catalogue: the articles a gateway gives technical measures for.
 func gdpr() Framework {
 	return Framework{ID: "gdpr", Prefix: "gdpr", Title: "GDPR (Regulation (EU) 2016/679), technical measures",
 		Link: "https://eur-lex.europa.eu/eli/reg/2016/679/oj",
@@ -118,6 +120,7 @@ func gdpr() Framework {
 		}}
 }
 
+// pciDSS4 is the PCI DSS v4.0 catalogue, with titles in rampart's words.
 func pciDSS4() Framework {
 	return Framework{ID: "pci-dss-4", Prefix: "pci-dss-4", Title: "PCI DSS v4.0 (identifiers with paraphrased titles)",
 		Link:   "https://www.pcisecuritystandards.org/document_library/",
@@ -155,6 +158,7 @@ func pciDSS4() Framework {
 		}}
 }
 
+// soc2 is the SOC 2 (TSC 2017) catalogue, with titles in rampart's words.
 func soc2() Framework {
 	return Framework{ID: "soc2", Prefix: "soc2", Title: "SOC 2, Trust Services Criteria (2017), common criteria (identifiers with paraphrased titles)",
 		Link:   "https://www.aicpa-cima.com/resources/download/2017-trust-services-criteria-with-revised-points-of-focus-2022",
@@ -167,6 +171,7 @@ func soc2() Framework {
 		}}
 }
 
+// owaspAPI is the OWASP API Security Top 10 (2023) catalogue.
 func owaspAPI() Framework {
 	return Framework{ID: "owasp-api-2023", Prefix: "owasp-api-2023", Title: "OWASP API Security Top 10 (2023)",
 		Link:   "https://owasp.org/API-Security/editions/2023/en/0x11-t10/",
@@ -185,6 +190,7 @@ func owaspAPI() Framework {
 		}}
 }
 
+// nist80053 is the NIST SP 800-53 Rev. 5 catalogue.
 func nist80053() Framework {
 	return Framework{ID: "nist-800-53", Prefix: "nist-800-53", Title: "NIST SP 800-53 Rev. 5, controls an API gateway evidences",
 		Link: "https://csrc.nist.gov/pubs/sp/800/53/r5/upd1/final",

@@ -176,6 +176,7 @@ var checks = map[string]checkFunc{
 	"runs.testing":           checkRuns,
 }
 
+// checkTLSMin requires TLS 1.2 or later on every listener.
 func checkTLSMin(e *env) outcome {
 	return e.perListener("tls.minVersion", func(l *ir.Listener) item {
 		if l.TLS == nil {
@@ -191,6 +192,7 @@ func aead(c string) bool {
 	return strings.Contains(c, "GCM") || strings.Contains(c, "CHACHA20") || strings.Contains(c, "CCM")
 }
 
+// checkAEAD requires AEAD-only TLS 1.2 cipher suites on every listener.
 func checkAEAD(e *env) outcome {
 	return e.perListener("tls.aead", func(l *ir.Listener) item {
 		if l.TLS == nil {
@@ -210,6 +212,7 @@ func checkAEAD(e *env) outcome {
 	})
 }
 
+// checkHSTS requires HSTS with a max-age of at least a year on every listener.
 func checkHSTS(e *env) outcome {
 	return e.perListener("tls.hsts", func(l *ir.Listener) item {
 		if l.TLS == nil || l.TLS.HSTS == nil {
@@ -221,6 +224,7 @@ func checkHSTS(e *env) outcome {
 	})
 }
 
+// checkNoPlaintext requires every listener to serve TLS (a redirect port only redirects).
 func checkNoPlaintext(e *env) outcome {
 	return e.perListener("tls.noPlaintext", func(l *ir.Listener) item {
 		if l.TLS == nil {
@@ -234,6 +238,7 @@ func checkNoPlaintext(e *env) outcome {
 	})
 }
 
+// checkCertificates inventories each listener's certificate, key and client CA.
 func checkCertificates(e *env) outcome {
 	return e.perListener("tls.certificates", func(l *ir.Listener) item {
 		if l.TLS == nil {
@@ -247,6 +252,7 @@ func checkCertificates(e *env) outcome {
 	})
 }
 
+// checkCipherInventory records each listener's protocols and cipher suites.
 func checkCipherInventory(e *env) outcome {
 	return e.perListener("tls.inventory", func(l *ir.Listener) item {
 		if l.TLS == nil {
@@ -260,6 +266,7 @@ func checkCipherInventory(e *env) outcome {
 	})
 }
 
+// checkUpstreamVerify requires HTTPS with certificate verification to the upstreams of sensitive services (and of every service that configures upstream TLS).
 func checkUpstreamVerify(e *env) outcome {
 	keep := func(s *ir.Service) bool { return sensitive(s.Classification) || s.UpstreamTLS != nil }
 	return e.perService("tls.upstreamVerify", keep, func(s *ir.Service) item {

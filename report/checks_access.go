@@ -25,6 +25,7 @@ func (e *env) authnCtls(r *ir.Route) []string {
 	return slices.Compact(out)
 }
 
+// checkAuthnRequired requires authentication on every route carrying phi, pci or pii data.
 func checkAuthnRequired(e *env) outcome {
 	keep := func(r *ir.Route) bool { return sensitive(r.Classification) }
 	return e.perRoute("authn.required", keep, func(r *ir.Route) item {
@@ -57,6 +58,7 @@ func providerStrength(pr *ir.Provider) (bool, string) {
 // weakAlg reports JWT algorithms a strict verifier refuses.
 func weakAlg(a string) bool { return a == "none" || strings.HasPrefix(a, "HS") }
 
+// checkAuthnStrong judges every provider: pinned JWT issuer, audiences and algorithms; mTLS principals; introspection; unshared API keys.
 func checkAuthnStrong(e *env) outcome {
 	var out outcome
 	for _, pr := range e.p.Providers {
@@ -78,6 +80,7 @@ func (e *env) routesUsing(provider string) []string {
 	return out
 }
 
+// checkUniqueIdentity requires every provider to yield a per-principal identity.
 func checkUniqueIdentity(e *env) outcome {
 	var out outcome
 	for _, pr := range e.p.Providers {
@@ -148,6 +151,7 @@ func checkAuthFailures(maxAttempts, lockout int) checkFunc {
 	}
 }
 
+// checkAuthEndpointLimited requires a rate limit on every authentication endpoint.
 func checkAuthEndpointLimited(e *env) outcome {
 	keep := func(r *ir.Route) bool { return r.AuthEndpoint }
 	return e.perRoute("authn.endpointLimited", keep, func(r *ir.Route) item {
@@ -156,6 +160,7 @@ func checkAuthEndpointLimited(e *env) outcome {
 	})
 }
 
+// checkJWTAlgorithms requires an asymmetric algorithm allow-list on every JWT provider.
 func checkJWTAlgorithms(e *env) outcome {
 	var out outcome
 	for _, pr := range e.p.Providers {
@@ -169,6 +174,7 @@ func checkJWTAlgorithms(e *env) outcome {
 	return out
 }
 
+// checkJWTAudience requires audience binding and a required exp claim on every JWT provider.
 func checkJWTAudience(e *env) outcome {
 	var out outcome
 	for _, pr := range e.p.Providers {
@@ -183,6 +189,7 @@ func checkJWTAudience(e *env) outcome {
 	return out
 }
 
+// checkAuthzRules records the default-deny rules of every authenticated route.
 func checkAuthzRules(e *env) outcome {
 	keep := func(r *ir.Route) bool { return !r.Public }
 	return e.perRoute("authz.rules", keep, func(r *ir.Route) item {
@@ -211,6 +218,7 @@ func describeRules(rules []ir.Rule) string {
 	return "default deny; allow " + strings.Join(parts, "; ")
 }
 
+// checkServiceAccountRules requires routes open to certificate or API-key clients to name roles rather than any authenticated principal.
 func checkServiceAccountRules(e *env) outcome {
 	keep := func(r *ir.Route) bool {
 		return !r.Public && slices.ContainsFunc(r.Providers, func(n string) bool {
@@ -228,6 +236,7 @@ func checkServiceAccountRules(e *env) outcome {
 	})
 }
 
+// checkUndeclared requires undeclared paths to be rejected.
 func checkUndeclared(e *env) outcome {
 	v := "undeclared paths answered 404"
 	if !e.p.RejectUndeclared {
@@ -236,12 +245,14 @@ func checkUndeclared(e *env) outcome {
 	return e.policyItem("routing.undeclared", ir.CtlUndeclared, e.p.RejectUndeclared, v, ir.Origin{})
 }
 
+// checkMethods requires an explicit method allow-list on every route.
 func checkMethods(e *env) outcome {
 	return e.perRoute("routing.methods", nil, func(r *ir.Route) item {
 		return item{passed: len(r.Methods) > 0, value: "methods " + strings.Join(r.Methods, ", "), origin: r.Origin, irctls: ctls(ir.CtlMethods)}
 	})
 }
 
+// checkRateLimits requires a rate limit on every route.
 func checkRateLimits(e *env) outcome {
 	return e.perRoute("limits.rate", nil, func(r *ir.Route) item {
 		if len(r.RateLimits) == 0 {
@@ -278,6 +289,7 @@ func rateCtl(key string) string {
 	return ir.CtlRateLimit
 }
 
+// checkBodyLimit requires a request body limit on every route.
 func checkBodyLimit(e *env) outcome {
 	return e.perRoute("limits.body", nil, func(r *ir.Route) item {
 		return item{passed: r.Limits.MaxBodyBytes > 0, value: fmt.Sprintf("maxBodyBytes %d", r.Limits.MaxBodyBytes),
@@ -285,6 +297,7 @@ func checkBodyLimit(e *env) outcome {
 	})
 }
 
+// checkHeaderLimit requires a request header size limit on every route.
 func checkHeaderLimit(e *env) outcome {
 	return e.perRoute("limits.header", nil, func(r *ir.Route) item {
 		return item{passed: r.Limits.MaxHeaderBytes > 0, value: fmt.Sprintf("maxHeaderBytes %d", r.Limits.MaxHeaderBytes),
@@ -292,6 +305,7 @@ func checkHeaderLimit(e *env) outcome {
 	})
 }
 
+// checkTimeouts requires header and upstream timeouts on every route.
 func checkTimeouts(e *env) outcome {
 	return e.perRoute("limits.timeouts", nil, func(r *ir.Route) item {
 		l := r.Limits
@@ -301,6 +315,7 @@ func checkTimeouts(e *env) outcome {
 	})
 }
 
+// checkIdleTimeout requires an idle connection timeout on every route.
 func checkIdleTimeout(e *env) outcome {
 	return e.perRoute("limits.idle", nil, func(r *ir.Route) item {
 		return item{passed: r.Limits.IdleTimeout > 0, value: fmt.Sprintf("idle timeout %d s", r.Limits.IdleTimeout),
@@ -308,6 +323,7 @@ func checkIdleTimeout(e *env) outcome {
 	})
 }
 
+// checkContentTypes requires a content-type allow-list on every route that accepts a body.
 func checkContentTypes(e *env) outcome {
 	keep := func(r *ir.Route) bool {
 		return slices.ContainsFunc(r.Methods, func(m string) bool { return m == "POST" || m == "PUT" || m == "PATCH" })

@@ -18,6 +18,7 @@ func header(r *ir.Route, name string) string {
 	return ""
 }
 
+// checkSecurityHeaders requires X-Content-Type-Options and hidden server tokens on every route.
 func checkSecurityHeaders(e *env) outcome {
 	return e.perRoute("headers.security", nil, func(r *ir.Route) item {
 		var names []string
@@ -30,6 +31,7 @@ func checkSecurityHeaders(e *env) outcome {
 	})
 }
 
+// checkNoStore requires Cache-Control: no-store on every route carrying sensitive data.
 func checkNoStore(e *env) outcome {
 	keep := func(r *ir.Route) bool { return sensitive(r.Classification) }
 	return e.perRoute("headers.noStore", keep, func(r *ir.Route) item {
@@ -41,6 +43,7 @@ func checkNoStore(e *env) outcome {
 	})
 }
 
+// checkCORS refuses credentials shared with any origin on routes with CORS.
 func checkCORS(e *env) outcome {
 	keep := func(r *ir.Route) bool { return r.CORS != nil }
 	return e.perRoute("cors.safe", keep, func(r *ir.Route) item {
@@ -51,6 +54,7 @@ func checkCORS(e *env) outcome {
 	})
 }
 
+// checkLogEnabled requires the access log on, and on for every sensitive route.
 func checkLogEnabled(e *env) outcome {
 	lg := e.p.Logging
 	out := e.policyItem("log.enabled", ir.CtlAccessLog, lg.Enabled, fmt.Sprintf("access log enabled: %t, sink %s", lg.Enabled, lg.Sink), lg.Origin)
@@ -84,6 +88,7 @@ func checkLogFields(fields ...string) checkFunc {
 	}
 }
 
+// checkLogIdentityPCI requires every pci route to be logged with the identity.
 func checkLogIdentityPCI(e *env) outcome {
 	lg := e.p.Logging
 	keep := func(r *ir.Route) bool { return r.Classification == "pci" }
@@ -94,6 +99,7 @@ func checkLogIdentityPCI(e *env) outcome {
 	})
 }
 
+// checkLogAuthFailures requires authentication failures in the access log.
 func checkLogAuthFailures(e *env) outcome {
 	lg := e.p.Logging
 	return e.policyItem("log.authFailures", ir.CtlAccessLog, lg.Enabled && lg.AuthFailures,
@@ -110,6 +116,7 @@ func redactedAs(lg ir.Logging, kind, name string) string {
 	return ""
 }
 
+// checkRedactCredentials requires credential headers to be redacted in the access log.
 func checkRedactCredentials(e *env) outcome {
 	lg := e.p.Logging
 	var missing []string
@@ -125,6 +132,7 @@ func checkRedactCredentials(e *env) outcome {
 	return e.policyItem("log.redactCredentials", ir.CtlRedact, len(missing) == 0, v, lg.Origin)
 }
 
+// checkPseudonymise requires the logged identity to be hashed, redacted or not logged.
 func checkPseudonymise(e *env) outcome {
 	lg := e.p.Logging
 	switch mode := redactedAs(lg, "field", "identity"); {
@@ -138,6 +146,7 @@ func checkPseudonymise(e *env) outcome {
 	return e.policyItem("log.pseudonymise", ir.CtlRedact, false, "identity logged in clear", lg.Origin)
 }
 
+// checkLogCentral requires the access log to be shipped off-host (syslog or HTTP).
 func checkLogCentral(e *env) outcome {
 	lg := e.p.Logging
 	ok := lg.Enabled && (lg.Sink == "syslog" || lg.Sink == "http")
@@ -163,6 +172,7 @@ func checkRetention(days int) checkFunc {
 	}
 }
 
+// checkSecrets requires every secret the policy names to be a reference or a hash.
 func checkSecrets(e *env) outcome {
 	var out outcome
 	add := func(scope string, ref ir.SecretRef, o ir.Origin) {
@@ -200,6 +210,7 @@ func refKind(ref ir.SecretRef) string {
 	return "(" + kind + ")"
 }
 
+// checkRecords requires purpose and data categories on every service carrying personal data.
 func checkRecords(e *env) outcome {
 	keep := func(s *ir.Service) bool { return sensitive(s.Classification) }
 	return e.perService("records.processing", keep, func(s *ir.Service) item {
@@ -209,12 +220,14 @@ func checkRecords(e *env) outcome {
 	})
 }
 
+// checkReproducible records the policy files' digests: the compile is reproducible from them.
 func checkReproducible(e *env) outcome {
 	ok := len(e.p.Sources) > 0
 	v := fmt.Sprintf("%d policy files with SHA-256 digests; targets compile deterministically (artifact digests below)", len(e.p.Sources))
 	return e.policyItem("build.reproducible", "", ok, v, ir.Origin{})
 }
 
+// checkRuns turns supplied drift and probe runs into evidence of regular testing; without any the check does not run.
 func checkRuns(e *env) outcome {
 	if len(e.runs) == 0 {
 		return outcome{notRun: "no drift or probe results supplied (--drift, --probe)"}

@@ -33,6 +33,7 @@ func code(s string) string {
 	return "`" + strings.NewReplacer("`", "'", "\n", " ", "|", "/").Replace(s) + "`"
 }
 
+// mdHeader writes the title and what was assessed.
 func mdHeader(b *bufio.Writer, r *Report) {
 	fmt.Fprintf(b, "# Compliance report: %s\n\n", md(r.Framework.Title))
 	fmt.Fprintf(b, "- Policy: **%s** (owner: %s)\n", md(r.Policy.Name), md(r.Policy.Owner))
@@ -64,6 +65,7 @@ func baselineNote(r *Report) string {
 	return "The policy does not import a " + r.Framework.ID + " baseline: the checks below assess its configuration as it is, and nothing stops a change from weakening it."
 }
 
+// mdSummary writes the status counts, score and formula.
 func mdSummary(b *bufio.Writer, r *Report) {
 	b.WriteString("## Summary\n\n| status | controls |\n|---|---:|\n")
 	for _, st := range Statuses {
@@ -74,6 +76,7 @@ func mdSummary(b *bufio.Writer, r *Report) {
 	b.WriteString("Evidence strength: *direct*, the configuration itself shows the control; *partial*, it shows the mechanism and process or runtime facts complete it; *supporting*, it only supports the control. A partial or supporting control is at best \"partially satisfied\".\n\n")
 }
 
+// mdControls writes the table of controls.
 func mdControls(b *bufio.Writer, r *Report) {
 	b.WriteString("## Controls\n\n| control | title | strength | status | enforced by |\n|---|---|---|---|---|\n")
 	for _, c := range r.Controls {
@@ -88,6 +91,7 @@ func statusMark(s Status) string {
 	return m[s] + " " + string(s)
 }
 
+// mdEvidence writes each control's status, causes and evidence.
 func mdEvidence(b *bufio.Writer, r *Report) {
 	b.WriteString("## Evidence\n\n")
 	for _, c := range r.Controls {
@@ -129,6 +133,7 @@ func orNone(ss []string) string {
 	return strings.Join(ss, ", ")
 }
 
+// mdWaivers writes the policy's waivers.
 func mdWaivers(b *bufio.Writer, r *Report) {
 	b.WriteString("## Waivers\n\n")
 	if len(r.Waivers) == 0 {
@@ -146,6 +151,7 @@ func mdWaivers(b *bufio.Writer, r *Report) {
 	b.WriteString("\n")
 }
 
+// mdTargets writes the capability matrix and the artifacts' digests.
 func mdTargets(b *bufio.Writer, r *Report) {
 	b.WriteString("## Targets and compiled artifacts\n\n")
 	if len(r.Targets) > 0 {
@@ -175,6 +181,7 @@ func mdTargets(b *bufio.Writer, r *Report) {
 	b.WriteString("\n")
 }
 
+// mdRuns writes the drift and probe runs used.
 func mdRuns(b *bufio.Writer, r *Report) {
 	b.WriteString("## Drift and probe results\n\n")
 	if len(r.Runs) == 0 {
@@ -187,6 +194,7 @@ func mdRuns(b *bufio.Writer, r *Report) {
 	b.WriteString("\n")
 }
 
+// mdSources writes the policy files' digests.
 func mdSources(b *bufio.Writer, r *Report) {
 	b.WriteString("## Policy sources\n\n")
 	for _, s := range r.Policy.Sources {

@@ -20,6 +20,7 @@ func uuid5(name string) string {
 	return fmt.Sprintf("%s-%s-%s-%s-%s", h[0:8], h[8:12], h[12:16], h[16:20], h[20:32])
 }
 
+// uuid5Bytes is RFC 4122 section 4.3 with SHA-1.
 func uuid5Bytes(ns [16]byte, name string) [16]byte {
 	h := sha1.New()
 	h.Write(ns[:])

@@ -22,6 +22,7 @@ type reportFlags struct {
 	framework, format, output, drift, probe, timestamp, target string
 }
 
+// newReportCmd builds `rampart report`.
 func newReportCmd(s *streams) *cobra.Command {
 	var f reportFlags
 	cmd := &cobra.Command{
