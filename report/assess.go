@@ -1,6 +1,7 @@
 package report
 
 import (
+	"cmp"
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
@@ -46,7 +47,7 @@ func Assess(ctx context.Context, in Input) (*Report, error) {
 		today, shown = time.Now().UTC().Format(time.DateOnly), ""
 	}
 	rep := &Report{
-		Framework: FrameworkInfo{ID: fw.ID, Title: fw.Title, Version: CatalogueVersion, Link: fw.Link, Notice: fw.Notice},
+		Framework: FrameworkInfo{ID: fw.ID, Title: fw.Title, Version: CatalogueVersion, Link: fw.Link, Catalog: cmp.Or(fw.Catalog, fw.Link), Notice: fw.Notice},
 		Policy: PolicyInfo{Name: p.Name, Owner: p.Owner, Purpose: p.Purpose, Baselines: p.Baselines, Sources: p.Sources,
 			ImportsBaseline: slices.ContainsFunc(p.Baselines, func(b ir.Baseline) bool { return b.ID == fw.ID })},
 		Timestamp:  rfc3339(in.Timestamp),

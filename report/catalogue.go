@@ -18,8 +18,12 @@ type Framework struct {
 	Title  string
 	Link   string
 	Notice string
-	// Prefix starts every token-safe control id.
-	Prefix   string
+	// Prefix starts every token-safe control id; empty for NIST SP 800-53,
+	// whose controls keep the ids of NIST's own OSCAL catalogue.
+	Prefix string
+	// Catalog is the OSCAL catalogue the token ids refer to, if one is
+	// published; otherwise Link.
+	Catalog  string
 	Controls []CatalogueControl
 }
 
@@ -65,8 +69,13 @@ func FrameworkByID(id string) (Framework, error) {
 }
 
 // TokenID returns the OSCAL-safe id of a native citation:
-// "164.312(e)(1)" → "hipaa-164.312-e-1".
+// "164.312(e)(1)" → "hipaa-164.312-e-1". NIST SP 800-53 controls get the
+// ids of NIST's OSCAL catalogue: "IA-2(1)" → "ia-2.1".
 func (f Framework) TokenID(native string) string {
+	if f.Prefix == "" {
+		id := strings.ToLower(strings.ReplaceAll(native, "(", "."))
+		return strings.ReplaceAll(id, ")", "")
+	}
 	var b strings.Builder
 	dash := false
 	for _, r := range strings.ToLower(native) {
@@ -192,8 +201,9 @@ func owaspAPI() Framework {
 
 // nist80053 is the NIST SP 800-53 Rev. 5 catalogue.
 func nist80053() Framework {
-	return Framework{ID: "nist-800-53", Prefix: "nist-800-53", Title: "NIST SP 800-53 Rev. 5, controls an API gateway evidences",
-		Link: "https://csrc.nist.gov/pubs/sp/800/53/r5/upd1/final",
+	return Framework{ID: "nist-800-53", Title: "NIST SP 800-53 Rev. 5, controls an API gateway evidences",
+		Link:    "https://csrc.nist.gov/pubs/sp/800/53/r5/upd1/final",
+		Catalog: "https://raw.githubusercontent.com/usnistgov/oscal-content/main/nist.gov/SP800-53/rev5/json/NIST_SP-800-53_rev5_catalog.json",
 		Controls: []CatalogueControl{
 			cc("AC-3", Direct, "Access Enforcement", "authz.rules", "routing.undeclared"),
 			cc("AC-7", Partial, "Unsuccessful Logon Attempts", "authn.failures"),

@@ -199,4 +199,9 @@ func TestCatalogueWellFormed(t *testing.T) {
 	if got := owaspAPI().TokenID("API4:2023"); got != "owasp-api-2023-api4-2023" {
 		t.Errorf("owasp token id %q", got)
 	}
+	for native, want := range map[string]string{"IA-2(1)": "ia-2.1", "SC-8": "sc-8", "AC-3": "ac-3"} {
+		if got := nist80053().TokenID(native); got != want {
+			t.Errorf("NIST TokenID(%q) = %q, want NIST's catalogue id %q", native, got, want)
+		}
+	}
 }

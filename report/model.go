@@ -72,6 +72,8 @@ type FrameworkInfo struct {
 	Title   string `json:"title"`
 	Version string `json:"version"`
 	Link    string `json:"link"`
+	// Catalog is the OSCAL catalogue the control ids refer to, or Link.
+	Catalog string `json:"catalog"`
 	// Notice is shown under the title (for example that PCI DSS titles are
 	// paraphrased).
 	Notice string `json:"notice,omitempty"`

@@ -84,7 +84,7 @@ func implementations(r *Report, s, comp string, keep func(Control) bool) []contr
 	if len(reqs) == 0 {
 		return nil
 	}
-	return []controlImplementation{{UUID: uuid5(s + "/component/" + comp + "/implementation"), Source: r.Framework.Link,
+	return []controlImplementation{{UUID: uuid5(s + "/component/" + comp + "/implementation"), Source: r.Framework.Catalog,
 		Description: r.Framework.Title + ", rampart catalogue " + r.Framework.Version + ".", ImplementedRequirements: reqs}}
 }
 
