@@ -2,6 +2,7 @@ package cli
 
 import (
 	"bytes"
+	"encoding/json"
 	"os"
 	"path/filepath"
 	"strings"
@@ -41,6 +42,34 @@ func TestReportDeterministic(t *testing.T) {
 		}
 		if !bytes.Equal(files[0], files[1]) {
 			t.Errorf("%s %s: two runs differ", r[0], r[1])
+		}
+	}
+}
+
+// TestReportUsesEveryTarget: by default the evidence comes from every
+// target in targets.All(), whichever exist, and --target narrows it.
+func TestReportUsesEveryTarget(t *testing.T) {
+	t.Setenv("RAMPART_TODAY", "2026-11-26")
+	for spec, want := range map[string]string{"all": strings.ReplaceAll(targetNames(), "|", ","), "goproxy": "goproxy"} {
+		var stdout, stderr bytes.Buffer
+		args := []string{"report", "--framework", "hipaa", "--format", "json", "--target", spec, "../../examples/hospital-records"}
+		if code := Main(args, strings.NewReader(""), &stdout, &stderr); code != ExitOK {
+			t.Fatalf("%v: exit %d\n%s", args, code, stderr.String())
+		}
+		var rep struct {
+			Targets []struct {
+				Name string `json:"name"`
+			} `json:"targets"`
+		}
+		if err := json.Unmarshal(stdout.Bytes(), &rep); err != nil {
+			t.Fatal(err)
+		}
+		var names []string
+		for _, tg := range rep.Targets {
+			names = append(names, tg.Name)
+		}
+		if got := strings.Join(names, ","); got != want {
+			t.Errorf("--target %s: report targets %s, want %s", spec, got, want)
 		}
 	}
 }
