@@ -296,13 +296,16 @@ func (a *assessor) gaps(items []item, c *Control) []item {
 	return out
 }
 
-// waiverFor finds the report's waiver covering ctl on target for route.
+// waiverFor finds the report's waiver covering ctl on target for route,
+// preferring one that has not expired.
 func (a *assessor) waiverFor(ctl, target, route string) (Waiver, bool) {
+	var found Waiver
+	ok := false
 	for _, w := range a.rep.Waivers {
 		iw := ir.Waiver{Control: w.Control, Target: w.Target, Route: w.Route}
-		if iw.Covers(ctl, target, route) {
-			return w, true
+		if iw.Covers(ctl, target, route) && (!ok || found.Expired && !w.Expired) {
+			found, ok = w, true
 		}
 	}
-	return Waiver{}, false
+	return found, ok
 }

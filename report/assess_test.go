@@ -309,3 +309,20 @@ func TestNoChecksNoScore(t *testing.T) {
 		t.Error("an empty report has a score")
 	}
 }
+
+// TestWaiverPrefersValid: an expired waiver beside a valid one for the
+// same gap does not make the control fail.
+func TestWaiverPrefersValid(t *testing.T) {
+	on := time.Date(2026, 11, 26, 0, 0, 0, 0, time.UTC)
+	p := waiverPolicy(t, "2026-12-31", on)
+	old := p.Waivers[0]
+	old.Expires = "2026-01-31"
+	p.Waivers = append([]ir.Waiver{old}, p.Waivers...)
+	r, err := Assess(context.Background(), Input{Policy: p, Framework: "nist-800-53", Targets: goldenTargets(), Today: on})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c := control(t, r, "AU-2"); c.Status != Waived {
+		t.Errorf("AU-2 %s with a valid and an expired waiver, causes %q", c.Status, c.Causes)
+	}
+}
