@@ -189,3 +189,39 @@ func TestNoWallClock(t *testing.T) {
 		}
 	}
 }
+
+// TestNoSecretsPrinted: secret references appear in no format, only their
+// kind ("(vault)").
+func TestNoSecretsPrinted(t *testing.T) {
+	for ex := range examples {
+		p := compileExample(t, ex)
+		var refs []string
+		if p.Targets.RedisPasswordRef != "" {
+			refs = append(refs, string(p.Targets.RedisPasswordRef))
+		}
+		for _, pr := range p.Providers {
+			if pr.Introspection != nil {
+				refs = append(refs, string(pr.Introspection.ClientSecret))
+			}
+			if pr.APIKey != nil {
+				for _, c := range pr.APIKey.Consumers {
+					if c.KeyRef != "" {
+						refs = append(refs, string(c.KeyRef))
+					}
+				}
+			}
+		}
+		r := assess(t, p, examples[ex], Input{})
+		for _, format := range Formats {
+			out := string(render(t, r, format))
+			for _, ref := range refs {
+				if strings.Contains(out, ref) {
+					t.Errorf("%s %s prints secret reference %s", ex, format, ref)
+				}
+			}
+		}
+		if ex == "payments-api" && len(refs) == 0 {
+			t.Error("payments-api has no secret references to look for")
+		}
+	}
+}
