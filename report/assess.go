@@ -178,7 +178,7 @@ func (a *assessor) control(c CatalogueControl) Control {
 	out := Control{ID: c.ID, TokenID: a.fw.TokenID(c.ID), Title: c.Title, Strength: c.Strength,
 		Evidence: []Evidence{}, Causes: []string{}, IRControls: []string{}, EnforcedBy: []string{}, Waivers: []Waiver{}, Routes: map[string]string{}}
 	if len(c.Checks) == 0 {
-		out.Status, out.Note = NotAssessed, "no check: a gateway configuration cannot show this control, so rampart does not assess it"
+		out.Status, out.Note = NotAssessed, "no check: "+cmp.Or(c.Unassessable, "a gateway configuration cannot show this control")
 		return out
 	}
 	var items []item

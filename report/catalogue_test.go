@@ -181,6 +181,9 @@ func TestCatalogueWellFormed(t *testing.T) {
 				t.Errorf("%s %s: token id %q invalid or duplicate", fw.ID, c.ID, id)
 			}
 			ids[id] = true
+			if (len(c.Checks) == 0) != (c.Unassessable != "") {
+				t.Errorf("%s %s: a control has checks or says why it has none, not both", fw.ID, c.ID)
+			}
 			for _, ch := range c.Checks {
 				if _, ok := checks[ch]; !ok {
 					t.Errorf("%s %s: unknown check %q", fw.ID, c.ID, ch)
