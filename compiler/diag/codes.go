@@ -45,4 +45,11 @@ const (
 	CodeUnsupported = "RMP400"
 	CodeWaived      = "RMP401"
 	CodeTargetBuild = "RMP403"
+
+	// Posture changes found by rampart diff (RMP700–RMP719).
+	CodeWeakened         = "RMP700"
+	CodeWeakenedAccepted = "RMP701"
+	CodeStrengthened     = "RMP702"
+	CodePostureChanged   = "RMP703"
+	CodeDiffGit          = "RMP704"
 )
