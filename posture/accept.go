@@ -25,6 +25,10 @@ func (r *Report) Accept(head *ir.Policy, today string, allowAll bool) {
 			continue
 		}
 		if w, ok := waiverFor(head, c.Finding, today); ok {
+			if isWaiverChange(c.Finding) {
+				c.AcceptedBy = fmt.Sprintf("its own approval (%s, until %s)", w.Approver, w.Expires)
+				continue
+			}
 			c.AcceptedBy = fmt.Sprintf("waiver at %s approved by %s until %s", originText(w.Origin), w.Approver, w.Expires)
 			continue
 		}
@@ -43,7 +47,7 @@ func waiverFor(head *ir.Policy, f drift.Finding, today string) (ir.Waiver, bool)
 		if isWaiverChange(f) && f.Origin == w.Origin {
 			return w, true
 		}
-		if f.Control != "" && w.Covers(f.Control, "*", f.Route) && w.Target == "*" {
+		if f.Control != "" && w.Target == "*" && w.Covers(f.Control, "*", f.Route) {
 			return w, true
 		}
 	}

@@ -17,6 +17,9 @@ type Change struct {
 	// "--allow-weakening"); empty for an unaccepted weakening and for
 	// other changes.
 	AcceptedBy string `json:"acceptedBy,omitempty"`
+	// scope is the route's words in Message ("on POST /login"), so that
+	// printers can fold one inherited change across routes into one line.
+	scope string
 }
 
 // Weakening reports whether the change weakens the posture.
@@ -104,7 +107,9 @@ type differ struct {
 type where struct {
 	route, listener string
 	// label names the scope in messages: "on POST /login", "on listener api".
-	label  string
+	label string
+	// scope is "on METHODS PATH" for a route's changes.
+	scope  string
 	origin ir.Origin
 }
 
@@ -127,7 +132,7 @@ func (d *differ) add(w where, sev drift.Severity, dir drift.Direction, ctl, path
 	d.out = append(d.out, Change{Finding: drift.Finding{
 		Control: ctl, Target: "*", Route: w.route, Listener: w.listener, Direction: dir, Severity: sev,
 		Path: path, Expected: expected, Actual: actual, Message: fmt.Sprintf(format, args...), Origin: o,
-	}})
+	}, scope: w.scope})
 }
 
 // policyOrigin is HEAD's policy.cue, or the first file of the policy, as

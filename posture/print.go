@@ -30,9 +30,14 @@ func verdict(c Change) string {
 }
 
 // line is a change in plain words with its verdict and route.
-func line(c Change) string {
+func line(c Change) string { return groupLine(group{Change: c, routes: routeList(c.Route)}) }
+
+// groupLine is a (folded) change in plain words with its verdict and, for
+// a single route, the route's ID.
+func groupLine(g group) string {
+	c := g.Change
 	s := c.Message
-	if c.Route != "" && !strings.Contains(s, c.Route) {
+	if len(g.routes) == 1 && !strings.Contains(s, c.Route) {
 		s += " [" + c.Route + "]"
 	}
 	v := verdict(c)
@@ -46,8 +51,8 @@ func line(c Change) string {
 // (verdict)", weakenings first, then a summary.
 func (r *Report) WriteText(w io.Writer) error {
 	fmt.Fprintf(w, "rampart diff %s → %s (policy %s)\n", r.Base, r.Head, r.Policy)
-	for _, c := range r.Changes {
-		fmt.Fprintf(w, "%s: %s\n", posOf(c), line(c))
+	for _, g := range r.groups() {
+		fmt.Fprintf(w, "%s: %s\n", posOf(g.Change), groupLine(g))
 	}
 	fmt.Fprintf(w, "%s\n", r.Summary())
 	if n := len(r.Unaccepted()); n > 0 {
@@ -100,7 +105,8 @@ func (r *Report) WriteMarkdown(w io.Writer) error {
 		return err
 	}
 	fmt.Fprintf(w, "| | Change | Where |\n|---|---|---|\n")
-	for _, c := range r.Changes {
+	for _, g := range r.groups() {
+		c := g.Change
 		kind := verdict(c)
 		msg := mdEscape(c.Message)
 		if c.AcceptedBy != "" {
@@ -108,8 +114,8 @@ func (r *Report) WriteMarkdown(w io.Writer) error {
 			msg += " — accepted by " + mdEscape(c.AcceptedBy)
 		}
 		where := "`" + mdCode(posOf(c).String()) + "`"
-		if c.Route != "" {
-			where += " " + mdEscape(c.Route)
+		if len(g.routes) > 0 {
+			where += " " + mdEscape(strings.Join(g.routes, ", "))
 		}
 		fmt.Fprintf(w, "| %s | %s | %s |\n", markdownIcons[kind], msg, where)
 	}

@@ -11,14 +11,14 @@ import (
 )
 
 // routes compares one service's routes by name.
-func (d *differ) routes(bs, hs []*ir.Route) {
+func (d *differ) routes(bs, hs []*ir.Route, svc ir.Origin) {
 	bm, hm := byName(bs, func(r *ir.Route) string { return r.Name }), byName(hs, func(r *ir.Route) string { return r.Name })
 	for _, name := range unionKeys(bm, hm) {
 		b, h := bm[name], hm[name]
 		d.compare(b == nil || h == nil)
 		switch {
 		case h == nil:
-			d.add(where{route: b.ID}, drift.Neutral, drift.Missing, "", routePath(b), describe(b), "",
+			d.add(where{route: b.ID, origin: svc}, drift.Neutral, drift.Missing, "", routePath(b), describe(b), "",
 				"route %s removed", describe(b))
 		case b == nil:
 			d.routeAdded(h)
@@ -58,7 +58,7 @@ func routeWhere(r *ir.Route, control string) where {
 	if !ok {
 		o = r.Origin
 	}
-	return where{route: r.ID, label: "on " + describe(r), origin: o}
+	return where{route: r.ID, label: "on " + describe(r), scope: "on " + describe(r), origin: o}
 }
 
 // route compares one route present on both sides.
@@ -109,7 +109,7 @@ func (d *differ) authn(b, h *ir.Route) {
 		d.add(w, drift.Strengthening, drift.Missing, d.providerCtl(d.base, pr), p+".authentication", pr, "",
 			"route %s no longer accepts provider %s", describe(h), pr)
 	}
-	d.rules(routeWhere(h, ir.CtlAuthzRules), p+".allow", b.Rules, h.Rules)
+	d.rules(routeWhere(h, ir.CtlAuthzRules), h.Path, p+".allow", b.Rules, h.Rules)
 }
 
 func (d *differ) providerCtl(p *ir.Policy, name string) string {
@@ -123,13 +123,16 @@ func (d *differ) providerCtl(p *ir.Policy, name string) string {
 
 // rules compares allow rules, grouped by the methods they cover (rules on
 // the same methods add up, since any rule allows).
-func (d *differ) rules(w where, p string, b, h []ir.Rule) {
+func (d *differ) rules(w where, path, p string, b, h []ir.Rule) {
 	bm, hm := groupRules(b), groupRules(h)
 	for _, m := range unionKeys(bm, hm) {
 		br, inB := bm[m]
 		hr, inH := hm[m]
 		rw := w
-		rw.label = "for " + m + " " + strings.TrimPrefix(w.label, "on ")
+		rw.label = "for " + m + " requests on " + path
+		if m == "*" {
+			rw.label = "for every method on " + path
+		}
 		d.compare(!inB || !inH)
 		switch {
 		case !inH:
@@ -252,7 +255,7 @@ func (d *differ) rateLimits(b, h *ir.Route) {
 		br, inB := bm[name]
 		hr, inH := hm[name]
 		p := routePath(h) + ".rateLimits." + name
-		w := where{route: h.ID, label: label, origin: hr.Origin}
+		w := where{route: h.ID, label: label, scope: label, origin: hr.Origin}
 		if !inH {
 			w.origin = h.Origin
 		}
@@ -281,7 +284,7 @@ func (d *differ) rateLimit(w where, p string, b, h ir.RateLimit) {
 		}
 		d.add(w, sev, drift.Changed, ctl, p, rate(b), rate(h), "rate limit %s %s %s %s → %s", h.Name, w.label, verb, rate(b), rate(h))
 	}
-	d.number(where{route: w.route, label: "of rate limit " + h.Name + " " + w.label, origin: w.origin}, ctl, p+".burst", "burst", b.Burst, h.Burst, lowerStrongerZero, literal("requests"))
+	d.number(where{route: w.route, label: "of rate limit " + h.Name + " " + w.label, scope: w.scope, origin: w.origin}, ctl, p+".burst", "burst", b.Burst, h.Burst, lowerStrongerZero, literal("requests"))
 	d.text(w, ctl, p+".key", "key of rate limit "+h.Name, keyText(b), keyText(h))
 	d.flag(w, ir.CtlRateLimitShared, p+".shared", b.Shared, h.Shared, true,
 		"rate limit "+h.Name+" "+w.label+" is now shared by every gateway instance",

@@ -20,7 +20,11 @@ func (d *differ) services() {
 		if b != nil && h != nil {
 			d.service(b, h)
 		}
-		d.routes(routesOf(b), routesOf(h))
+		var at ir.Origin
+		if h != nil {
+			at = h.Origin
+		}
+		d.routes(routesOf(b), routesOf(h), at)
 	}
 }
 
