@@ -54,18 +54,19 @@ func (d *differ) number(w where, ctl, path, what string, b, h int, s strength, s
 	if !d.compare(b != h) {
 		return
 	}
-	verb := "raised"
-	if h < b {
-		verb = "lowered"
-	}
+	sev := severityOf(s.rank(b), s.rank(h))
 	switch {
 	case b == 0 && s != lowerStrongerZero:
-		verb = "set"
+		d.add(w, sev, drift.Unexpected, ctl, path, "", show(h), "%s%s set to %s (was unset)", what, on(w), show(h))
 	case h == 0 && s != lowerStrongerZero:
-		verb = "removed"
+		d.add(w, sev, drift.Missing, ctl, path, show(b), "", "%s%s removed (was %s)", what, on(w), show(b))
+	default:
+		verb := "raised"
+		if h < b {
+			verb = "lowered"
+		}
+		d.add(w, sev, drift.Changed, ctl, path, show(b), show(h), "%s%s %s %s → %s", what, on(w), verb, show(b), show(h))
 	}
-	sev := severityOf(s.rank(b), s.rank(h))
-	d.add(w, sev, drift.Changed, ctl, path, show(b), show(h), "%s%s %s %s → %s", what, on(w), verb, show(b), show(h))
 }
 
 // flag compares one boolean; strongWhen is the stronger value, and the

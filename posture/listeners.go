@@ -19,6 +19,9 @@ func (d *differ) listeners() {
 		b, h := bm[name], hm[name]
 		d.compare(b == nil || h == nil)
 		switch {
+		case h == nil && b.TLS == nil:
+			d.add(where{listener: name}, drift.Strengthening, drift.Missing, ir.CtlTLS, "listeners."+name, "plaintext", "",
+				"plaintext listener %s (port %d) removed", name, b.Port)
 		case h == nil:
 			d.add(where{listener: name}, drift.Neutral, drift.Missing, "", "listeners."+name, b.Address+":"+strconv.Itoa(b.Port), "",
 				"listener %s (port %d) removed", name, b.Port)

@@ -17,6 +17,9 @@ func (d *differ) routes(bs, hs []*ir.Route, svc ir.Origin) {
 		b, h := bm[name], hm[name]
 		d.compare(b == nil || h == nil)
 		switch {
+		case h == nil && b.Public:
+			d.add(where{route: b.ID, origin: svc}, drift.Strengthening, drift.Missing, ir.CtlAuthzRules, routePath(b), describe(b), "",
+				"public route %s removed", describe(b))
 		case h == nil:
 			d.add(where{route: b.ID, origin: svc}, drift.Neutral, drift.Missing, "", routePath(b), describe(b), "",
 				"route %s removed", describe(b))

@@ -85,18 +85,23 @@ func (d *differ) serviceListeners(w where, p string, b, h []string) {
 	}
 	for _, l := range added {
 		sev, how := drift.Neutral, ""
-		if li := d.headListener(l); li != nil && li.TLS == nil {
+		if li := listenerOf(d.head, l); li != nil && li.TLS == nil {
 			sev, how = drift.Weakening, " (plaintext)"
 		}
 		d.add(w, sev, drift.Unexpected, ir.CtlTLS, p, "", l, "service%s now also served on listener %s%s", strings.TrimPrefix(on(w), " of service"), l, how)
 	}
 	for _, l := range removed {
-		d.add(w, drift.Neutral, drift.Missing, "", p, l, "", "service%s no longer served on listener %s", strings.TrimPrefix(on(w), " of service"), l)
+		sev, how := drift.Neutral, ""
+		if li := listenerOf(d.base, l); li != nil && li.TLS == nil {
+			sev, how = drift.Strengthening, " (plaintext)"
+		}
+		d.add(w, sev, drift.Missing, ir.CtlTLS, p, l, "", "service%s no longer served on listener %s%s", strings.TrimPrefix(on(w), " of service"), l, how)
 	}
 }
 
-func (d *differ) headListener(name string) *ir.Listener {
-	for _, l := range d.head.Listeners {
+// listenerOf returns p's listener called name, or nil.
+func listenerOf(p *ir.Policy, name string) *ir.Listener {
+	for _, l := range p.Listeners {
 		if l.Name == name {
 			return l
 		}
