@@ -49,3 +49,37 @@ func TestGitHubCommands(t *testing.T) {
 		}
 	}
 }
+
+// FuzzGitHubCommand: whatever a message or file name holds, a diagnostic
+// is one workflow command line with the command's own two "::"
+// separators only, so it can neither end early nor inject a command.
+func FuzzGitHubCommand(f *testing.F) {
+	for _, s := range []string{"plain", "a::b", "x\n::error::y", "50%", "k: v, w", "\r\n%0A"} {
+		f.Add(s, s)
+	}
+	f.Fuzz(func(t *testing.T, file, msg string) {
+		var buf bytes.Buffer
+		l := diag.List{{Pos: diag.Pos{File: file, Line: 1, Col: 1}, Severity: diag.Error, Code: "RMP700", Message: msg}}
+		if err := diag.PrintGitHub(&buf, l, ""); err != nil {
+			t.Fatal(err)
+		}
+		out := strings.TrimSuffix(buf.String(), "\n")
+		if strings.ContainsAny(out, "\r\n") {
+			t.Fatalf("command spans lines: %q", out)
+		}
+		head, data, ok := strings.Cut(strings.TrimPrefix(out, "::"), "::")
+		if !ok || strings.Contains(data, "\n") {
+			t.Fatalf("malformed command %q", out)
+		}
+		commas := 3 // file, line, col, title
+		if file == "" {
+			commas = 0 // title only
+		}
+		if strings.Contains(head, "::") || strings.Count(head, ",") != commas {
+			t.Fatalf("properties %q: a value leaked a separator", head)
+		}
+		if got := strings.NewReplacer("%0D", "\r", "%0A", "\n", "%25", "%").Replace(data); got != msg && !strings.Contains(msg, "%") {
+			t.Fatalf("message round trip: %q → %q", msg, got)
+		}
+	})
+}
