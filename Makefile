@@ -2,7 +2,7 @@
 # the test suite (what CI runs).
 GO        ?= go
 BIN       := bin/rampart
-EXAMPLES  := $(sort $(wildcard examples/*/))
+EXAMPLES  := $(sort $(dir $(wildcard examples/*/*.cue)))
 export RAMPART_TODAY ?=
 
 .PHONY: all build demo test vet fmt-check bench bench-compile bench-proxy testssl fuzz clean
