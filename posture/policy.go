@@ -30,7 +30,7 @@ func baselineIDs(p *ir.Policy) []string {
 // authFailures compares the failed-authentication throttle.
 func (d *differ) authFailures() {
 	b, h := d.base.AuthFailures, d.head.AuthFailures
-	w := where{label: "", origin: ir.Origin{}}
+	var w where
 	if h != nil {
 		w.origin = h.Origin
 	}

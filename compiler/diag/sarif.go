@@ -14,13 +14,18 @@ const (
 	SARIFSchema  = "https://json.schemastore.org/sarif-2.1.0.json"
 )
 
-// HelpBase is where each code's documentation lives; HelpURI appends an
-// anchor.
-const HelpBase = "https://github.com/rampart-policy/rampart/blob/main/docs/schema.md"
+// HelpBase is where rampart's documentation lives.
+const HelpBase = "https://github.com/rampart-policy/rampart/blob/main/docs/"
 
-// HelpURI returns the documentation link for code: the diagnostic-code
-// table of docs/schema.md, which lists every code.
-func HelpURI(code string) string { return HelpBase + "#diagnostic-codes" }
+// HelpURI returns the documentation link for code: docs/ci.md for the
+// posture changes rampart diff reports (RMP7xx), else the diagnostic-code
+// table of docs/schema.md.
+func HelpURI(code string) string {
+	if strings.HasPrefix(code, "RMP7") {
+		return HelpBase + "ci.md#rampart-diff-what-a-change-does-to-the-security-posture"
+	}
+	return HelpBase + "schema.md#diagnostic-codes"
+}
 
 // SrcRoot is the uriBaseId of every location: the directory locations are
 // relative to (the repository root in CI).
