@@ -17,6 +17,17 @@ func (d *differ) policy() {
 	d.authFailures()
 	d.logging()
 	d.waivers()
+	d.targets(where{origin: d.fallback}, b.Targets, h.Targets)
+}
+
+// targets compares per-gateway settings; they change where enforcement
+// happens, not how strict it is, so every change is neutral. Secret
+// references are compared as references.
+func (d *differ) targets(w where, b, h ir.TargetSettings) {
+	d.text(w, "", "targets.authorizer.url", "authorizer URL", b.AuthorizerURL, h.AuthorizerURL)
+	d.text(w, "", "targets.kong.edition", "Kong edition", b.KongEdition, h.KongEdition)
+	d.text(w, ir.CtlRateLimitShared, "targets.goproxy.redis.address", "Redis address for shared limits", b.RedisAddress, h.RedisAddress)
+	d.text(w, ir.CtlRateLimitShared, "targets.goproxy.redis.passwordRef", "Redis password reference", string(b.RedisPasswordRef), string(h.RedisPasswordRef))
 }
 
 func baselineIDs(p *ir.Policy) []string {

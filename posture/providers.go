@@ -97,6 +97,7 @@ func (d *differ) introspection(w where, ctl, p string, b, h *ir.Introspection) {
 	d.text(w, ctl, p+".endpoint", "introspection endpoint", b.Endpoint, h.Endpoint)
 	d.number(w, ctl, p+".cacheSeconds", "introspection cache lifetime", b.CacheSeconds, h.CacheSeconds, lowerStrongerZero, literal("s"))
 	d.text(w, ctl, p+".clientID", "client ID", b.ClientID, h.ClientID)
+	d.text(w, ctl, p+".clientSecret", "client secret reference", string(b.ClientSecret), string(h.ClientSecret))
 }
 
 // keys returns a map's keys, sorted.

@@ -46,6 +46,7 @@ func (d *differ) service(b, h *ir.Service) {
 	d.upstreamTLS(w, p+".upstream.tls", b.UpstreamTLS, h.UpstreamTLS)
 	d.serviceListeners(w, p+".listeners", b.Listeners, h.Listeners)
 	d.classification(w, p+".classification", b.Classification, h.Classification)
+	d.set(w, "", p+".dataCategories", "data categories", b.DataCategories, h.DataCategories, drift.Neutral)
 }
 
 func scheme(url string) string {
