@@ -2,7 +2,7 @@
 # the test suite (what CI runs).
 GO        ?= go
 BIN       := bin/rampart
-EXAMPLES  := $(sort $(wildcard examples/*/))
+EXAMPLES  := $(sort $(dir $(wildcard examples/*/*.cue)))
 export RAMPART_TODAY ?=
 
 .PHONY: all build demo test vet fmt-check bench bench-compile bench-proxy testssl fuzz clean
@@ -57,7 +57,7 @@ testssl:
 # exceeded" (a Go fuzzing flake); make test uses a count.
 FUZZTIME ?= 20s
 fuzz:
-	@set -e; for t in targets/goproxy:FuzzBuild targets/nginx:FuzzPolicy targets/nginx:FuzzBuild proxy/server:FuzzRequest proxy/authn:FuzzJWTParse proxy/authn:FuzzJWTClaims proxy/accesslog:FuzzRedact report:FuzzWriters; do \
+	@set -e; for t in targets/goproxy:FuzzBuild targets/nginx:FuzzPolicy targets/nginx:FuzzBuild proxy/server:FuzzRequest proxy/authn:FuzzJWTParse proxy/authn:FuzzJWTClaims proxy/accesslog:FuzzRedact report:FuzzWriters compiler/diag:FuzzGitHubCommand posture:FuzzMarkdownRow; do \
 		pkg=$${t%%:*}; fn=$${t##*:}; \
 		$(GO) test -run '^$$' -fuzz "^$$fn$$" -fuzztime $(FUZZTIME) ./$$pkg/; \
 	done

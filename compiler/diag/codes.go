@@ -50,4 +50,10 @@ const (
 	CodeReportForeignRun    = "RMP600"
 	CodeReportTargetGap     = "RMP601"
 	CodeReportExpiredWaiver = "RMP602"
+	// Posture changes found by rampart diff (RMP700–RMP719).
+	CodeWeakened         = "RMP700"
+	CodeWeakenedAccepted = "RMP701"
+	CodeStrengthened     = "RMP702"
+	CodePostureChanged   = "RMP703"
+	CodeDiffGit          = "RMP704"
 )

@@ -1,0 +1,157 @@
+package posture
+
+import (
+	"bytes"
+	"strings"
+	"testing"
+
+	"github.com/rampart-policy/rampart/compiler/ir"
+	"github.com/rampart-policy/rampart/drift"
+)
+
+// policyWithLogin is a minimal IR policy: one TLS listener and a public
+// login route with an IP rate limit of perMinute requests a minute.
+func policyWithLogin(perMinute int, waivers ...ir.Waiver) *ir.Policy {
+	at := func(line int) ir.Origin { return ir.Origin{File: "p/policy.cue", Line: line, Col: 3} }
+	return &ir.Policy{
+		Name:      "shop",
+		Sources:   []ir.Source{{File: "policy.cue"}},
+		Listeners: []*ir.Listener{{Name: "api", Port: 443, TLS: &ir.TLS{MinVersion: "1.2", MaxVersion: "1.3", Origin: at(2)}, Origin: at(1)}},
+		Services: []*ir.Service{{Name: "auth", UpstreamURL: "https://id.internal", Origin: at(5), Routes: []*ir.Route{{
+			Name: "login", ID: "auth/login", Service: "auth", Path: "/login", Methods: []string{"POST"}, Public: true,
+			RateLimits: []ir.RateLimit{{Name: "per-ip", Requests: perMinute, Per: "minute", PerHour: perMinute * 60, Key: "ip", Origin: at(9)}},
+			Origin:     at(7),
+		}}}},
+		Waivers: waivers,
+	}
+}
+
+func TestAcceptWaivers(t *testing.T) {
+	waiver := func(target, route, expires string) ir.Waiver {
+		return ir.Waiver{Control: ir.CtlRateLimit, Target: target, Route: route, Reason: "launch", Approver: "ciso@x.example", Expires: expires, Origin: ir.Origin{File: "p/policy.cue", Line: 20}}
+	}
+	for _, c := range []struct {
+		name     string
+		w        []ir.Waiver
+		allowAll bool
+		accepted bool
+	}{
+		{"no waiver", nil, false, false},
+		{"every target, this route", []ir.Waiver{waiver("*", "auth/login", "2027-01-01")}, false, true},
+		{"every target, every route", []ir.Waiver{waiver("*", "", "2027-01-01")}, false, true},
+		{"expires today", []ir.Waiver{waiver("*", "", "2026-11-26")}, false, true},
+		{"expired", []ir.Waiver{waiver("*", "", "2026-11-25")}, false, false},
+		{"one target", []ir.Waiver{waiver("nginx", "auth/login", "2027-01-01")}, false, false},
+		{"other route", []ir.Waiver{waiver("*", "auth/other", "2027-01-01")}, false, false},
+		{"other control", []ir.Waiver{{Control: ir.CtlCORS, Target: "*", Expires: "2027-01-01"}}, false, false},
+		{"allow all", nil, true, true},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			base, head := policyWithLogin(10, c.w...), policyWithLogin(100, c.w...)
+			r := Compare(base, head)
+			r.Accept(head, "2026-11-26", c.allowAll)
+			var limit *Change
+			for i := range r.Changes {
+				if r.Changes[i].Control == ir.CtlRateLimit {
+					limit = &r.Changes[i]
+				}
+			}
+			if limit == nil || !limit.Weakening() || limit.Message != "rate limit per-ip on POST /login raised 10/minute → 100/minute" {
+				t.Fatalf("changes = %+v", r.Changes)
+			}
+			if got := limit.AcceptedBy != ""; got != c.accepted {
+				t.Errorf("accepted = %v (%q), want %v", got, limit.AcceptedBy, c.accepted)
+			}
+			if got := len(r.Unaccepted()) == 0; got != c.accepted {
+				t.Errorf("Unaccepted() = %v", r.Unaccepted())
+			}
+		})
+	}
+}
+
+func TestCompareIdentical(t *testing.T) {
+	r := Compare(policyWithLogin(10), policyWithLogin(10))
+	if len(r.Changes) != 0 || r.Compared == 0 || r.Unchanged != r.Compared {
+		t.Errorf("identical policies: %d changes, %d compared, %d unchanged", len(r.Changes), r.Compared, r.Unchanged)
+	}
+}
+
+func TestMarkdownEscapes(t *testing.T) {
+	base, head := policyWithLogin(10), policyWithLogin(10)
+	head.Services[0].Routes[0].Headers.Set = []ir.Header{{Name: "X-Note", Value: "a|b <script>alert(1)</script> `x` *y*"}}
+	r := Compare(base, head)
+	var buf bytes.Buffer
+	if err := r.WriteMarkdown(&buf); err != nil {
+		t.Fatal(err)
+	}
+	out := buf.String()
+	if strings.Contains(out, "<script>") || strings.Contains(out, "a|b") {
+		t.Errorf("markup from the policy reached the comment:\n%s", out)
+	}
+	for _, l := range strings.Split(out, "\n") {
+		if strings.HasPrefix(l, "| 🟢") && unescapedPipes(l) != 4 {
+			t.Errorf("row %q has %d cell separators, want 4", l, unescapedPipes(l))
+		}
+	}
+}
+
+// unescapedPipes counts | not preceded by a backslash.
+func unescapedPipes(s string) int {
+	n := 0
+	for i := range len(s) {
+		if s[i] == '|' && (i == 0 || s[i-1] != '\\') {
+			n++
+		}
+	}
+	return n
+}
+
+// FuzzMarkdownRow: whatever a header value holds, a change is one table
+// row with exactly four cell separators and no raw HTML tag.
+func FuzzMarkdownRow(f *testing.F) {
+	for _, s := range []string{"nosniff", "a|b", "<img src=x>", "\\|", "`|`", "x\ny", "&lt;"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, v string) {
+		base, head := policyWithLogin(10), policyWithLogin(10)
+		head.Services[0].Routes[0].Headers.Set = []ir.Header{{Name: "X-Note", Value: v}}
+		var buf bytes.Buffer
+		Compare(base, head).WriteMarkdown(&buf)
+		rows := 0
+		for _, l := range strings.Split(buf.String(), "\n") {
+			if strings.HasPrefix(l, "| 🟢") {
+				rows++
+				if unescapedPipes(l) != 4 {
+					t.Fatalf("row %q has %d cell separators", l, unescapedPipes(l))
+				}
+			}
+			if strings.ContainsAny(l, "<>") && !strings.HasPrefix(l, "> ") {
+				t.Fatalf("raw angle bracket in %q", l)
+			}
+		}
+		if rows != 1 {
+			t.Fatalf("%d rows for one change:\n%s", rows, buf.String())
+		}
+	})
+}
+
+func TestSeverityOfNumbers(t *testing.T) {
+	for _, c := range []struct {
+		s    strength
+		b, h int
+		want drift.Severity
+	}{
+		{lowerStronger, 100, 10, drift.Strengthening},
+		{lowerStronger, 10, 100, drift.Weakening},
+		{lowerStronger, 10, 0, drift.Weakening}, // unset is unlimited
+		{lowerStronger, 0, 10, drift.Strengthening},
+		{higherStronger, 400, 30, drift.Weakening},
+		{higherStronger, 30, 0, drift.Weakening}, // unset is off
+		{lowerStrongerZero, 10, 0, drift.Strengthening},
+		{lowerStrongerZero, 0, 10, drift.Weakening},
+	} {
+		if got := severityOf(c.s.rank(c.b), c.s.rank(c.h)); got != c.want {
+			t.Errorf("strength %d: %d → %d = %s, want %s", c.s, c.b, c.h, got, c.want)
+		}
+	}
+}
