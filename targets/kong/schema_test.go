@@ -1,0 +1,3 @@
+package kong_test
+import "testing"
+func validateSchemas(t *testing.T, b []byte) {}
