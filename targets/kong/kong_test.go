@@ -15,7 +15,9 @@ import (
 // published schemas.
 func TestGolden(t *testing.T) {
 	golden.Run(t, "yaml", func(t *testing.T, p *ir.Policy) []byte { return artifact(t, p, kong.DeckFile) },
-		func(t *testing.T, fixture string) { validateSchemas(t, artifact(t, golden.ReadIR(t, fixture), kong.DeckFile)) })
+		func(t *testing.T, fixture string) {
+			validateSchemas(t, artifact(t, golden.ReadIR(t, fixture), kong.DeckFile))
+		})
 	golden.Run(t, "conf", func(t *testing.T, p *ir.Policy) []byte { return artifact(t, p, kong.ConfFile) }, nil)
 }
 
