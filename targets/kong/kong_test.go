@@ -9,15 +9,19 @@ import (
 	"github.com/rampart-policy/rampart/targets/kong"
 )
 
-// TestGolden builds each testdata/*.ir.yaml fixture and compares kong.yaml
-// with testdata/<name>.golden.yaml and kong.conf with
-// testdata/<name>.golden.conf; each kong.yaml must also pass Kong's
-// published schemas.
+// TestGolden builds each testdata/*.ir.yaml fixture, compares kong.yaml
+// with testdata/<name>.golden.yaml, and validates it against Kong's
+// published decK and plugin schemas.
 func TestGolden(t *testing.T) {
 	golden.Run(t, "yaml", func(t *testing.T, p *ir.Policy) []byte { return artifact(t, p, kong.DeckFile) },
 		func(t *testing.T, fixture string) {
 			validateSchemas(t, artifact(t, golden.ReadIR(t, fixture), kong.DeckFile))
 		})
+}
+
+// TestGoldenConf compares each fixture's kong.conf with
+// testdata/<name>.golden.conf.
+func TestGoldenConf(t *testing.T) {
 	golden.Run(t, "conf", func(t *testing.T, p *ir.Policy) []byte { return artifact(t, p, kong.ConfFile) }, nil)
 }
 
