@@ -103,7 +103,7 @@ func TestCheckFileRejects(t *testing.T) {
 			r.Plugins = append(r.Plugins, r.Plugins[0])
 		},
 		"route name twice": func(t *testing.T, f *kong.File) { f.Services[1].Routes[0].Name = f.Services[0].Routes[0].Name },
-		"unanchored path": func(t *testing.T, f *kong.File) { f.Services[0].Routes[0].Paths = []string{"/orders"} },
+		"unanchored path":  func(t *testing.T, f *kong.File) { f.Services[0].Routes[0].Paths = []string{"/orders"} },
 		"redirect on plain http": func(t *testing.T, f *kong.File) {
 			f.Services[0].Routes[0].Protocols = []string{"http", "https"}
 		},
