@@ -28,43 +28,52 @@ func sharedLimitsOK(p *ir.Policy) bool {
 // rlKey identifies the limits one rate-limiting plugin can carry.
 type rlKey struct {
 	key, header string
-	shared      bool
 }
 
+// keyOrder is the order in which a route's limit keys claim its one
+// rate-limiting plugin: the client-IP limit, the baseline, first.
+var keyOrder = []string{"ip", "header", "apiKey", "subject"}
+
 // rateLimit builds the route's rate-limiting plugin. Kong allows one per
-// route, so it carries the limits that share the first limit's key; the
-// others are gaps. Limits per window are merged (the smallest wins) and a
-// shorter window is capped at a longer window's limit, which is the same
-// limit and satisfies Kong's ordering check. Kong counts fixed windows
-// and has no burst.
+// route, so it carries the limits of one key (the first in keyOrder the
+// route has); the others are gaps. Limits per window are merged (the
+// smallest wins) and a shorter window is capped at a longer window's
+// limit, which is the same limit and satisfies Kong's ordering check. If
+// any merged limit is shared, all are counted in Redis (stricter for the
+// local ones). Kong counts fixed windows and has no burst.
 func (e *emitter) rateLimit(r *ir.Route, auth authScheme, caps map[string]bool) (Plugin, bool) {
 	var chosen *rlKey
-	windows := map[string]int{}
-	for _, rl := range r.RateLimits {
-		if !caps[rateLimitControl[rl.Key]] {
-			continue
-		}
-		k := rlKey{rl.Key, strings.ToLower(rl.Header), rl.Shared}
-		if chosen == nil {
-			chosen = &k
-		}
-		if k != *chosen {
-			e.gap(r, rateLimitControl[rl.Key], "rate limit "+rl.Name+": Kong runs one rate-limiting plugin per route, already keyed by "+chosen.key)
-			continue
-		}
-		if cur, ok := windows[rl.Per]; !ok || rl.Requests < cur {
-			windows[rl.Per] = rl.Requests
+	for _, k := range keyOrder {
+		for _, rl := range r.RateLimits {
+			if rl.Key == k && chosen == nil && caps[rateLimitControl[rl.Key]] {
+				chosen = &rlKey{rl.Key, strings.ToLower(rl.Header)}
+			}
 		}
 	}
 	if chosen == nil {
 		return Plugin{}, false
+	}
+	windows := map[string]int{}
+	shared := false
+	for _, rl := range r.RateLimits {
+		if !caps[rateLimitControl[rl.Key]] {
+			continue
+		}
+		if (rlKey{rl.Key, strings.ToLower(rl.Header)}) != *chosen {
+			e.gap(r, rateLimitControl[rl.Key], "rate limit "+rl.Name+": Kong runs one rate-limiting plugin per route, already keyed by "+chosen.key)
+			continue
+		}
+		shared = shared || rl.Shared
+		if cur, ok := windows[rl.Per]; !ok || rl.Requests < cur {
+			windows[rl.Per] = rl.Requests
+		}
 	}
 	c := &RateLimitingConfig{Policy: "local", ErrorCode: 429}
 	if !e.limitBy(r, c, *chosen, auth) {
 		return Plugin{}, false
 	}
 	e.setWindows(c, windows)
-	if chosen.shared && caps[ir.CtlRateLimitShared] {
+	if shared && caps[ir.CtlRateLimitShared] {
 		host, port, _ := hostPort(e.p.Targets.RedisAddress)
 		c.Policy = "redis"
 		c.Redis = &RedisConfig{Host: host, Port: port}
