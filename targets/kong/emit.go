@@ -131,22 +131,29 @@ func (e *emitter) upstreamTimeouts(s *ir.Service, svc *Service) {
 	svc.ConnectTimeout, svc.ReadTimeout, svc.WriteTimeout = ms, ms, ms
 }
 
-// route builds a route (and, with CORS, its preflight route).
+// route builds a route: one Kong route per group of methods that the
+// same authorization rules cover (Kong's acl and openid-connect apply to
+// a whole route), and, with CORS, a preflight route.
 func (e *emitter) route(s *ir.Service, r *ir.Route) ([]Route, error) {
 	path, err := pathRegex(r.Path, r.Prefix)
 	if err != nil {
 		return nil, err
 	}
-	base := Route{Name: routeName(r), Paths: []string{path}, Methods: slices.Clone(r.Methods),
-		Tags: []string{"rampart", "rampart-route:" + r.ID}}
+	base := Route{Name: routeName(r), Paths: []string{path}, Tags: []string{"rampart", "rampart-route:" + r.ID}}
 	base.Hosts, base.Protocols, base.HTTPSRedirectStatusCode = e.routeListeners(s)
-	main := base
-	plugins, err := e.plugins(s, r)
-	if err != nil {
-		return nil, err
+	var out []Route
+	groups := methodGroups(r)
+	for _, g := range groups {
+		kr := base
+		kr.Methods = g.Methods
+		if len(groups) > 1 {
+			kr.Name += "-" + strings.ToLower(strings.Join(g.Methods, "-"))
+		}
+		if kr.Plugins, err = e.plugins(s, g); err != nil {
+			return nil, err
+		}
+		out = append(out, kr)
 	}
-	main.Plugins = plugins
-	out := []Route{main}
 	if r.CORS != nil && !slices.Contains(r.Methods, "OPTIONS") {
 		pre := base
 		pre.Name += "-preflight"
@@ -156,6 +163,36 @@ func (e *emitter) route(s *ir.Service, r *ir.Route) ([]Route, error) {
 		out = append(out, pre)
 	}
 	return out, nil
+}
+
+// methodGroups splits a route by the rules that apply to each method:
+// each group is a copy of the route with its methods and the rules that
+// cover all of them (with their method lists dropped). The IR is not
+// modified.
+func methodGroups(r *ir.Route) []*ir.Route {
+	var out []*ir.Route
+	keys := map[string]*ir.Route{}
+	for _, m := range r.Methods {
+		var key []string
+		var rules []ir.Rule
+		for i, rule := range r.Rules {
+			if len(rule.Methods) == 0 || slices.Contains(rule.Methods, m) {
+				key = append(key, strconv.Itoa(i))
+				rule.Methods = nil
+				rules = append(rules, rule)
+			}
+		}
+		k := strings.Join(key, ",")
+		if g, ok := keys[k]; ok {
+			g.Methods = append(g.Methods, m)
+			continue
+		}
+		g := *r
+		g.Methods, g.Rules = []string{m}, rules
+		keys[k] = &g
+		out = append(out, &g)
+	}
+	return out
 }
 
 // routeName is the Kong route name for a route: "service.route".

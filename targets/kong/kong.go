@@ -167,10 +167,12 @@ func waived(p *ir.Policy, control, route string) bool {
 // targets.RouteError per route and control.
 func (e *emitter) gapErrors() error {
 	var errs []error
+	seen := map[gap]bool{}
 	for _, g := range e.gaps {
-		if waived(e.p, g.control, g.route) {
+		if waived(e.p, g.control, g.route) || seen[g] {
 			continue
 		}
+		seen[g] = true
 		errs = append(errs, &targetapi.RouteError{Route: g.route,
 			Err: fmt.Errorf("target kong cannot enforce %s: %s (add a waiver for control %q, target \"kong\", or change the policy)", g.control, g.detail, g.control)})
 	}
