@@ -24,6 +24,8 @@ demo: build
 	echo "demo: compiled $(words $(EXAMPLES)) examples for every target into out/"
 	@echo "== nginx -t on every example's nginx.conf (throwaway certificates and local hosts in place of the policy's)"
 	$(GO) test -count=1 -run TestExamplesPassNginxT ./targets/nginx/
+	@echo "== Kong: every example's kong.yaml against Kong's published decK and plugin schemas (Kong is not run here)"
+	$(GO) test -count=1 -run TestExamplesValidate ./targets/kong/
 	@echo "demo: done"
 
 test: vet fmt-check

@@ -3,6 +3,8 @@ package kong_test
 import (
 	"context"
 	"errors"
+	"regexp"
+	"slices"
 	"strings"
 	"testing"
 
@@ -199,5 +201,44 @@ func TestIntrospectionSecretIsAReference(t *testing.T) {
 	p.Providers[1].Introspection.ClientSecret = "vault:kv/gw#secret"
 	if _, err := kong.New().Build(context.Background(), p); err == nil {
 		t.Fatal("a secret Kong cannot resolve was accepted")
+	}
+}
+
+// TestMethodRules: rules for some methods become one Kong route per
+// group of methods, each with its own acl; the IR is not modified.
+func TestMethodRules(t *testing.T) {
+	p := ossPolicy(t)
+	r := p.Services[0].Routes[1] // orders/order: GET, PUT
+	r.Rules = []ir.Rule{{Methods: []string{"GET"}, Roles: []string{"orders-read"}}, {Roles: []string{"orders-write"}}}
+	f, err := kong.Decode(artifact(t, p, kong.DeckFile))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := plugin[*kong.ACLConfig](t, f, "orders.order-get", "acl").Allow; !slices.Equal(got, []string{"orders-read", "orders-write"}) {
+		t.Errorf("GET allows %q", got)
+	}
+	if got := plugin[*kong.ACLConfig](t, f, "orders.order-put", "acl").Allow; !slices.Equal(got, []string{"orders-write"}) {
+		t.Errorf("PUT allows %q", got)
+	}
+	if len(r.Rules[0].Methods) != 1 || !slices.Equal(r.Methods, []string{"GET", "PUT"}) {
+		t.Error("Build modified the IR")
+	}
+}
+
+// TestCORSOrigins: plain origins stay literal (Kong compares them as
+// strings); a wildcard becomes an anchored regex matching one label.
+func TestCORSOrigins(t *testing.T) {
+	f, _ := kong.Decode(artifact(t, ossPolicy(t), kong.DeckFile))
+	got := plugin[*kong.CORSConfig](t, f, "orders.list", "cors").Origins
+	want := []string{"https://shop.example", `^https://[A-Za-z0-9-]+\.shop\.example$`}
+	if !slices.Equal(got, want) {
+		t.Fatalf("origins %q, want %q", got, want)
+	}
+	re := regexp.MustCompile(got[1])
+	for o, ok := range map[string]bool{"https://a.shop.example": true, "https://a.b.shop.example": false,
+		"https://evil.example/x.shop.example": false, "https://ashop.example": false} {
+		if re.MatchString(o) != ok {
+			t.Errorf("%s: match %v, want %v", o, !ok, ok)
+		}
 	}
 }
