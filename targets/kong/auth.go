@@ -243,8 +243,8 @@ func (e *emitter) consumers() []Consumer {
 		}
 		for _, c := range pr.APIKey.Consumers {
 			con := Consumer{Username: pr.Name + "." + c.Name, Tags: []string{"rampart", "rampart-provider:" + pr.Name}}
-			if ref, ok := vaultRef(c.KeyRef); ok {
-				con.Tags = append(con.Tags, "rampart-key-ref:"+strings.TrimSuffix(strings.TrimPrefix(ref, "{"), "}"))
+			if _, ok := vaultRef(c.KeyRef); ok {
+				con.Tags = append(con.Tags, "rampart-key-ref:"+string(c.KeyRef))
 			}
 			roles := slices.Clone(c.Roles)
 			slices.Sort(roles)

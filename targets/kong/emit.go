@@ -139,7 +139,7 @@ func (e *emitter) route(s *ir.Service, r *ir.Route) ([]Route, error) {
 	if err != nil {
 		return nil, err
 	}
-	base := Route{Name: routeName(r), Paths: []string{path}, Tags: []string{"rampart", "rampart-route:" + r.ID}}
+	base := Route{Name: routeName(r), Paths: []string{path}, Tags: []string{"rampart", RouteTag(r.ID)}}
 	base.Hosts, base.Protocols, base.HTTPSRedirectStatusCode = e.routeListeners(s)
 	var out []Route
 	groups := methodGroups(r)
@@ -147,7 +147,7 @@ func (e *emitter) route(s *ir.Service, r *ir.Route) ([]Route, error) {
 		kr := base
 		kr.Methods = g.Methods
 		if len(groups) > 1 {
-			kr.Name += "-" + strings.ToLower(strings.Join(g.Methods, "-"))
+			kr.Name += "_" + strings.ToLower(strings.Join(g.Methods, "_"))
 		}
 		if kr.Plugins, err = e.plugins(s, g); err != nil {
 			return nil, err
@@ -156,7 +156,7 @@ func (e *emitter) route(s *ir.Service, r *ir.Route) ([]Route, error) {
 	}
 	if r.CORS != nil && !slices.Contains(r.Methods, "OPTIONS") {
 		pre := base
-		pre.Name += "-preflight"
+		pre.Name += "_preflight"
 		pre.Methods = []string{"OPTIONS"}
 		pre.Plugins = []Plugin{e.corsPlugin(r), {Name: "request-termination",
 			Config: &RequestTerminationConfig{StatusCode: 405, Message: "Method Not Allowed"}}}
@@ -195,7 +195,13 @@ func methodGroups(r *ir.Route) []*ir.Route {
 	return out
 }
 
-// routeName is the Kong route name for a route: "service.route".
+// RouteTag is the tag on every Kong route built from the IR route id
+// ("service/route"): Kong tags cannot contain "/", so it becomes ".".
+func RouteTag(id string) string { return "rampart-route:" + strings.ReplaceAll(id, "/", ".") }
+
+// routeName is the Kong route name for a route: "service.route"; the
+// routes split from it add "_<methods>" or "_preflight" ("_" is not in
+// rampart's names, so they cannot collide).
 func routeName(r *ir.Route) string { return r.Service + "." + r.Name }
 
 // routeListeners returns the hosts, protocols and redirect status of a

@@ -62,7 +62,7 @@ func FuzzPolicy(f *testing.F) {
 		deck := string(arts[1].Data)
 		for _, s := range p.Services {
 			for _, r := range s.Routes {
-				if !strings.Contains(deck, `"rampart-route:`+r.ID+`"`) {
+				if !strings.Contains(deck, `"`+kong.RouteTag(r.ID)+`"`) {
 					t.Fatalf("route %s missing from kong.yaml", r.ID)
 				}
 			}

@@ -45,9 +45,14 @@ func CheckFile(f *File) error {
 		if s.Protocol != "http" && s.Protocol != "https" {
 			errs = append(errs, fmt.Errorf("service %s: protocol %q", s.Name, s.Protocol))
 		}
+		errs = append(errs, checkTags("service "+s.Name, s.Tags))
 		for _, r := range s.Routes {
 			errs = append(errs, checkRoute(r)...)
+			errs = append(errs, checkTags("route "+r.Name, r.Tags))
 		}
+	}
+	for _, c := range f.Consumers {
+		errs = append(errs, checkTags("consumer "+c.Username, c.Tags))
 	}
 	return errors.Join(errs...)
 }
@@ -75,6 +80,20 @@ func uniqueNames(f *File) []error {
 		}
 	}
 	return errs
+}
+
+// tagRE is Kong's rule for tags: printable ASCII except "," and "/"
+// (rampart emits no other).
+var tagRE = regexp.MustCompile(`^[\x21-\x2B\x2D\x2E\x30-\x7E]+$`)
+
+// checkTags applies Kong's tag rule.
+func checkTags(where string, tags []string) error {
+	for _, t := range tags {
+		if !tagRE.MatchString(t) {
+			return fmt.Errorf("%s: tag %q has a character Kong refuses (\",\", \"/\", space or control)", where, t)
+		}
+	}
+	return nil
 }
 
 var (
@@ -149,7 +168,7 @@ func checkPlugin(p Plugin) error {
 	case *ResponseTransformerConfig:
 		return checkHeaders(append(slices.Clone(c.Add.Headers), c.Replace.Headers...))
 	case *FileLogConfig:
-		if !strings.HasPrefix(c.Path, "/") {
+		if !strings.HasPrefix(c.Path, "/") || strings.ContainsAny(c.Path, "*&%`") {
 			return fmt.Errorf("file-log path %q is not absolute", c.Path)
 		}
 		return checkLua(c.CustomFieldsByLua)

@@ -102,6 +102,12 @@ func TestCheckFileRejects(t *testing.T) {
 			r := &f.Services[0].Routes[0]
 			r.Plugins = append(r.Plugins, r.Plugins[0])
 		},
+		"tag with a slash": func(t *testing.T, f *kong.File) {
+			f.Services[0].Routes[0].Tags = append(f.Services[0].Routes[0].Tags, "a/b")
+		},
+		"log path with a percent": func(t *testing.T, f *kong.File) {
+			plugin[*kong.FileLogConfig](t, f, "orders.list", "file-log").Path = "/var/log/%s"
+		},
 		"route name twice": func(t *testing.T, f *kong.File) { f.Services[1].Routes[0].Name = f.Services[0].Routes[0].Name },
 		"unanchored path":  func(t *testing.T, f *kong.File) { f.Services[0].Routes[0].Paths = []string{"/orders"} },
 		"redirect on plain http": func(t *testing.T, f *kong.File) {
