@@ -242,3 +242,17 @@ func TestCORSOrigins(t *testing.T) {
 		}
 	}
 }
+
+// TestGapsListsWaivedGaps: the waived route gaps of an example are
+// listed for reports, with the control and route.
+func TestGapsListsWaivedGaps(t *testing.T) {
+	gaps, err := kong.Gaps(golden.ReadIR(t, "testdata/enterprise.ir.yaml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := kong.Gap{Control: ir.CtlRateLimitSubject, Route: "records/write",
+		Detail: "rate limit writes: Kong runs one rate-limiting plugin per route, already keyed by ip"}
+	if !slices.Contains(gaps, want) {
+		t.Fatalf("gaps %+v lack %+v", gaps, want)
+	}
+}

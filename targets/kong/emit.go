@@ -13,9 +13,11 @@ import (
 	"github.com/rampart-policy/rampart/targets/internal/targetapi"
 )
 
-// gap is a control Kong cannot enforce on one route.
-type gap struct {
-	control, route, detail string
+// Gap is a control Kong cannot enforce on one route, found while
+// building kong.yaml: the part is left out, and Build fails unless a
+// waiver covers it.
+type Gap struct {
+	Control, Route, Detail string
 }
 
 // emitter builds the decK file from the IR; it records gaps instead of
@@ -24,7 +26,7 @@ type emitter struct {
 	p         *ir.Policy
 	providers map[string]*ir.Provider
 	listeners map[string]*ir.Listener
-	gaps      []gap
+	gaps      []Gap
 }
 
 func newEmitter(p *ir.Policy) *emitter {
@@ -39,7 +41,7 @@ func newEmitter(p *ir.Policy) *emitter {
 }
 
 func (e *emitter) gap(r *ir.Route, control, detail string) {
-	e.gaps = append(e.gaps, gap{control: control, route: r.ID, detail: detail})
+	e.gaps = append(e.gaps, Gap{Control: control, Route: r.ID, Detail: detail})
 }
 
 // routes returns every route, in service and route order.

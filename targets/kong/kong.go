@@ -167,14 +167,36 @@ func waived(p *ir.Policy, control, route string) bool {
 // targets.RouteError per route and control.
 func (e *emitter) gapErrors() error {
 	var errs []error
-	seen := map[gap]bool{}
-	for _, g := range e.gaps {
-		if waived(e.p, g.control, g.route) || seen[g] {
+	for _, g := range uniqueGaps(e.gaps) {
+		if waived(e.p, g.Control, g.Route) {
 			continue
 		}
-		seen[g] = true
-		errs = append(errs, &targetapi.RouteError{Route: g.route,
-			Err: fmt.Errorf("target kong cannot enforce %s: %s (add a waiver for control %q, target \"kong\", or change the policy)", g.control, g.detail, g.control)})
+		errs = append(errs, &targetapi.RouteError{Route: g.Route,
+			Err: fmt.Errorf("target kong cannot enforce %s: %s (add a waiver for control %q, target \"kong\", or change the policy)", g.Control, g.Detail, g.Control)})
 	}
 	return errors.Join(errs...)
+}
+
+// uniqueGaps drops repeated gaps (split routes report theirs once each).
+func uniqueGaps(gs []Gap) []Gap {
+	var out []Gap
+	seen := map[Gap]bool{}
+	for _, g := range gs {
+		if !seen[g] {
+			seen[g] = true
+			out = append(out, g)
+		}
+	}
+	return out
+}
+
+// Gaps lists the route-level gaps Build finds for p, waived or not, so
+// that reports can show what a waiver leaves out on Kong. Policy-wide
+// gaps are the needs Capabilities lacks (targets.Check reports those).
+func Gaps(p *ir.Policy) ([]Gap, error) {
+	e := newEmitter(p)
+	if _, err := e.file(); err != nil {
+		return nil, err
+	}
+	return uniqueGaps(e.gaps), nil
 }
