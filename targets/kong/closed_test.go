@@ -53,10 +53,10 @@ func jwtProvider(p *ir.Policy) {
 func TestOSSFailsClosed(t *testing.T) {
 	p := ossPolicy(t)
 	jwtProvider(p)
-	p.Services[0].Routes[0].ContentTypes = []string{"application/json"}
+	p.Services[0].Routes[1].ContentTypes = []string{"application/json"}
 	msgs := checkErrors(p)
 	wantError(t, msgs, "authn.jwt", "route orders/list")
-	wantError(t, msgs, "validation.contentTypes", "route orders/list")
+	wantError(t, msgs, "validation.contentTypes", "route orders/order")
 	if _, err := kong.New().Build(context.Background(), p); err == nil || !strings.Contains(err.Error(), "authn.jwt on route orders/list") {
 		t.Fatalf("Build: %v", err)
 	}
@@ -65,12 +65,26 @@ func TestOSSFailsClosed(t *testing.T) {
 		t.Fatalf("enterprise: %q", msgs)
 	}
 	deck := artifact(t, p, kong.DeckFile)
-	for _, want := range []string{`"openid-connect"`, `"audience_required"`, `"request-validator"`} {
+	for _, want := range []string{`"openid-connect"`, `"audience_required"`} {
 		if !strings.Contains(string(deck), want) {
 			t.Errorf("enterprise kong.yaml lacks %s", want)
 		}
 	}
 	validateSchemas(t, deck)
+	// Content types are checked on the methods that carry a body only:
+	// orders/order (GET, PUT) splits in two Kong routes.
+	f, _ := kong.Decode(deck)
+	rv := plugin[*kong.RequestValidatorConfig](t, f, "orders.order_put", "request-validator")
+	if !slices.Equal(rv.AllowedContentTypes, []string{"application/json"}) || rv.ContentTypeParameterValidation {
+		t.Errorf("request-validator: %+v", rv)
+	}
+	for _, r := range f.Services[0].Routes {
+		for _, pl := range r.Plugins {
+			if pl.Name == "request-validator" && r.Name != "orders.order_put" {
+				t.Errorf("request-validator on %s %v", r.Name, r.Methods)
+			}
+		}
+	}
 }
 
 // TestNeverSupported: client certificates, auth-failure lockout, syslog

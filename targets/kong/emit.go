@@ -167,7 +167,13 @@ func (e *emitter) route(s *ir.Service, r *ir.Route) ([]Route, error) {
 	return out, nil
 }
 
-// methodGroups splits a route by the rules that apply to each method:
+// bodyMethods are the methods whose content type request-validator
+// checks: it checks every request it sees, and would refuse a GET
+// without a Content-Type.
+var bodyMethods = []string{"PATCH", "POST", "PUT"}
+
+// methodGroups splits a route by the rules that apply to each method (and,
+// with content types, by whether the method carries a body):
 // each group is a copy of the route with its methods and the rules that
 // cover all of them (with their method lists dropped). The IR is not
 // modified.
@@ -183,6 +189,9 @@ func methodGroups(r *ir.Route) []*ir.Route {
 				rule.Methods = nil
 				rules = append(rules, rule)
 			}
+		}
+		if len(r.ContentTypes) > 0 && slices.Contains(bodyMethods, m) {
+			key = append(key, "body")
 		}
 		k := strings.Join(key, ",")
 		if g, ok := keys[k]; ok {

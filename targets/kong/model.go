@@ -179,9 +179,13 @@ type OpenIDConnectConfig struct {
 }
 
 // RequestValidatorConfig is the (Enterprise) request-validator plugin's
-// config, used only for the allowed content types.
+// config, used only for the allowed content types; the content type is
+// checked only with a body schema, so BodySchema is "{}" (any JSON).
 type RequestValidatorConfig struct {
 	AllowedContentTypes []string `json:"allowed_content_types" yaml:"allowed_content_types"`
-	BodySchema          string   `json:"body_schema" yaml:"body_schema"`
-	Version             string   `json:"version" yaml:"version"`
+	// ContentTypeParameterValidation false compares media types without
+	// parameters ("application/json; charset=utf-8" is application/json).
+	ContentTypeParameterValidation bool   `json:"content_type_parameter_validation" yaml:"content_type_parameter_validation"`
+	BodySchema                     string `json:"body_schema" yaml:"body_schema"`
+	Version                        string `json:"version" yaml:"version"`
 }

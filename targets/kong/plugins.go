@@ -28,7 +28,7 @@ func (e *emitter) plugins(s *ir.Service, r *ir.Route) ([]Plugin, error) {
 		out = append(out, Plugin{Name: "request-size-limiting", Config: &RequestSizeConfig{
 			AllowedPayloadSize: r.Limits.MaxBodyBytes, SizeUnit: "bytes"}})
 	}
-	if len(r.ContentTypes) > 0 && caps[ir.CtlContentTypes] {
+	if len(r.ContentTypes) > 0 && caps[ir.CtlContentTypes] && containsAll(bodyMethods, r.Methods) {
 		out = append(out, Plugin{Name: "request-validator", Config: &RequestValidatorConfig{
 			AllowedContentTypes: slices.Clone(r.ContentTypes), BodySchema: "{}", Version: "draft4"}})
 	}
