@@ -270,3 +270,27 @@ func TestGapsListsWaivedGaps(t *testing.T) {
 		t.Fatalf("gaps %+v lack %+v", gaps, want)
 	}
 }
+
+// TestSeveralCertificates: Kong serves one certificate, so different
+// certificates per listener fail closed on "tls"; waived, Kong serves the
+// certificate of the listener most routes use, with the strictest TLS
+// settings of all listeners.
+func TestSeveralCertificates(t *testing.T) {
+	p := ossPolicy(t)
+	p.Listeners = append([]*ir.Listener{{Name: "admin", Port: 9443, Hosts: []string{"admin.shop.example"},
+		TLS: &ir.TLS{Profile: "modern", MinVersion: "1.3", MaxVersion: "1.3", CertFile: "/admin.crt", KeyFile: "/admin.key"}}},
+		p.Listeners...)
+	p.Services[1].Listeners = []string{"admin", "public"}
+	wantError(t, checkErrors(p), `"tls"`, "listener admin")
+	p.Waivers = []ir.Waiver{{Control: ir.CtlTLS, Target: "kong", Reason: "r", Approver: "a", Expires: "2099-01-01"}}
+	conf, err := kong.ParseConf(artifact(t, p, kong.ConfFile))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for k, want := range map[string]string{"ssl_cert": "/etc/rampart/tls/api.crt", "ssl_protocols": "TLSv1.3",
+		"ssl_cipher_suite": "modern", "proxy_listen": "0.0.0.0:9443 ssl, 0.0.0.0:443 ssl, 0.0.0.0:80"} {
+		if got, _ := conf.Get(k); got != want {
+			t.Errorf("%s = %q, want %q", k, got, want)
+		}
+	}
+}

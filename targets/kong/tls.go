@@ -38,6 +38,25 @@ func sameCertificate(p *ir.Policy) bool {
 	return true
 }
 
+// primaryListener is the TLS listener whose certificate Kong serves when
+// the listeners' certificates differ (a waived "tls" need): the one most
+// routes are served on, then the first by name.
+func primaryListener(p *ir.Policy, ls []*ir.Listener) *ir.Listener {
+	count := map[string]int{}
+	for _, s := range p.Services {
+		for _, l := range s.Listeners {
+			count[l] += len(s.Routes)
+		}
+	}
+	best := ls[0]
+	for _, l := range ls[1:] {
+		if count[l.Name] > count[best.Name] {
+			best = l
+		}
+	}
+	return best
+}
+
 // commonTLS is the strictest profile every TLS listener accepts: Kong's
 // TLS settings are node-wide, so a listener may get a stricter profile
 // than its own, never a weaker one.
@@ -86,8 +105,9 @@ func (e *emitter) tlsConf(c *Conf) error {
 	if err != nil {
 		return err
 	}
-	c.set("ssl_cert", ls[0].TLS.CertFile, "Certificate of listener "+ls[0].Name+"; Kong serves one certificate node-wide.")
-	c.set("ssl_cert_key", ls[0].TLS.KeyFile, "")
+	cert := primaryListener(e.p, ls)
+	c.set("ssl_cert", cert.TLS.CertFile, "Certificate of listener "+cert.Name+"; Kong serves one certificate node-wide.")
+	c.set("ssl_cert_key", cert.TLS.KeyFile, "")
 	var protos []string
 	for _, v := range tlsVersions[t.min : t.max+1] {
 		protos = append(protos, v.kong)
