@@ -7,6 +7,7 @@ import (
 	"regexp"
 	"slices"
 	"strings"
+	"unicode"
 )
 
 // Verify checks both artifacts the way Build cannot rely on Kong to: the
@@ -97,6 +98,9 @@ func checkTags(where string, tags []string) error {
 }
 
 var (
+	// hostRE is a host name with an optional leading or trailing
+	// wildcard label, as Kong's route hosts allow.
+	hostRE     = regexp.MustCompile(`^(\*\.)?[A-Za-z0-9]([A-Za-z0-9-]*[A-Za-z0-9])?(\.[A-Za-z0-9]([A-Za-z0-9-]*[A-Za-z0-9])?)*(\.\*)?$`)
 	methodRE   = regexp.MustCompile(`^[A-Z]+$`)
 	keyNameRE  = regexp.MustCompile(`^[A-Za-z0-9_-]+$`)
 	redirectOK = []int{0, 301, 302, 307, 308, 426}
@@ -113,10 +117,15 @@ func checkRoute(r Route) []error {
 	}
 	for _, p := range r.Paths {
 		re, ok := strings.CutPrefix(p, "~")
-		if !ok || !strings.HasPrefix(re, "/") || !strings.HasSuffix(re, "$") {
+		if !ok || !strings.HasPrefix(re, "/") || !strings.HasSuffix(re, "$") || strings.ContainsFunc(re, unicode.IsControl) {
 			bad("path %q is not an anchored regex path", p)
 		} else if _, err := regexp.Compile(re); err != nil {
 			bad("path %q: %v", p, err)
+		}
+	}
+	for _, h := range r.Hosts {
+		if !hostRE.MatchString(h) {
+			bad("host %q is not a host name Kong accepts", h)
 		}
 	}
 	for _, m := range r.Methods {

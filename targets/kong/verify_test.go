@@ -108,6 +108,10 @@ func TestCheckFileRejects(t *testing.T) {
 		"log path with a percent": func(t *testing.T, f *kong.File) {
 			plugin[*kong.FileLogConfig](t, f, "orders.list", "file-log").Path = "/var/log/%s"
 		},
+		"host with a space": func(t *testing.T, f *kong.File) { f.Services[0].Routes[0].Hosts = []string{"a b.example"} },
+		"path with a newline": func(t *testing.T, f *kong.File) {
+			f.Services[0].Routes[0].Paths = []string{"~/a\nb$"}
+		},
 		"route name twice": func(t *testing.T, f *kong.File) { f.Services[1].Routes[0].Name = f.Services[0].Routes[0].Name },
 		"unanchored path":  func(t *testing.T, f *kong.File) { f.Services[0].Routes[0].Paths = []string{"/orders"} },
 		"redirect on plain http": func(t *testing.T, f *kong.File) {
