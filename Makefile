@@ -24,6 +24,8 @@ demo: build
 	echo "demo: compiled $(words $(EXAMPLES)) examples for every target into out/"
 	@echo "== nginx -t on every example's nginx.conf (throwaway certificates and local hosts in place of the policy's)"
 	$(GO) test -count=1 -run TestExamplesPassNginxT ./targets/nginx/
+	@echo "== Kong: every example's kong.yaml against Kong's published decK and plugin schemas (Kong is not run here)"
+	$(GO) test -count=1 -run TestExamplesValidate ./targets/kong/
 	@echo "demo: done"
 
 test: vet fmt-check
@@ -57,7 +59,7 @@ testssl:
 # exceeded" (a Go fuzzing flake); make test uses a count.
 FUZZTIME ?= 20s
 fuzz:
-	@set -e; for t in targets/goproxy:FuzzBuild targets/nginx:FuzzPolicy targets/nginx:FuzzBuild proxy/server:FuzzRequest proxy/authn:FuzzJWTParse proxy/authn:FuzzJWTClaims proxy/accesslog:FuzzRedact report:FuzzWriters compiler/diag:FuzzGitHubCommand posture:FuzzMarkdownRow; do \
+	@set -e; for t in targets/goproxy:FuzzBuild targets/nginx:FuzzPolicy targets/nginx:FuzzBuild proxy/server:FuzzRequest proxy/authn:FuzzJWTParse proxy/authn:FuzzJWTClaims proxy/accesslog:FuzzRedact report:FuzzWriters compiler/diag:FuzzGitHubCommand posture:FuzzMarkdownRow targets/kong:FuzzBuild targets/kong:FuzzPolicy; do \
 		pkg=$${t%%:*}; fn=$${t##*:}; \
 		$(GO) test -run '^$$' -fuzz "^$$fn$$" -fuzztime $(FUZZTIME) ./$$pkg/; \
 	done

@@ -2,6 +2,7 @@ package targets
 
 import (
 	"github.com/rampart-policy/rampart/targets/goproxy"
+	"github.com/rampart-policy/rampart/targets/kong"
 	"github.com/rampart-policy/rampart/targets/nginx"
 )
 
@@ -11,5 +12,6 @@ func All() []Target {
 	return []Target{
 		goproxy.New(),
 		nginx.New(),
+		kong.New(),
 	}
 }

@@ -1,0 +1,40 @@
+package kong_test
+
+import (
+	"context"
+	"os"
+	"path/filepath"
+	"testing"
+
+	"github.com/rampart-policy/rampart/compiler"
+	"github.com/rampart-policy/rampart/targets"
+	"github.com/rampart-policy/rampart/targets/kong"
+)
+
+// TestExamplesValidate compiles every shipped example for Kong (each
+// sets edition "enterprise" and waives, in kong.cue, what Kong cannot
+// do) and validates kong.yaml against Kong's published schemas (`make
+// demo` runs it).
+func TestExamplesValidate(t *testing.T) {
+	dirs, _ := filepath.Glob("../../examples/*")
+	n := 0
+	for _, d := range dirs {
+		if st, err := os.Stat(d); err != nil || !st.IsDir() {
+			continue
+		}
+		n++
+		t.Run(filepath.Base(d), func(t *testing.T) {
+			p, diags, err := compiler.Compile(context.Background(), compiler.Input{Dir: d}, compiler.Options{})
+			if err != nil || diags.HasErrors() {
+				t.Fatalf("compile: %v\n%v", err, diags)
+			}
+			if ds := targets.Check(kong.New(), p); ds.HasErrors() {
+				t.Fatalf("Check: %v", ds)
+			}
+			validateSchemas(t, artifact(t, p, kong.DeckFile))
+		})
+	}
+	if n < 3 {
+		t.Fatalf("found %d examples, want at least 3", n)
+	}
+}

@@ -1,0 +1,94 @@
+package kong_test
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync/atomic"
+	"testing"
+
+	"github.com/rampart-policy/rampart/compiler"
+	"github.com/rampart-policy/rampart/compiler/ir"
+	"github.com/rampart-policy/rampart/internal/gen"
+	"github.com/rampart-policy/rampart/internal/reference"
+	"github.com/rampart-policy/rampart/targets"
+	"github.com/rampart-policy/rampart/targets/kong"
+)
+
+// policyRuns bounds schema validations per process in FuzzPolicy.
+var policyRuns atomic.Int32
+
+// kongControls are the controls the generated policies may need waived
+// on Kong.
+var kongControls = []string{ir.CtlTLS, ir.CtlMTLS, ir.CtlMTLSAuthn, ir.CtlAuthFailures, ir.CtlAPIKey, ir.CtlJWT,
+	ir.CtlAuthzRules, ir.CtlRateLimitSubject, ir.CtlRateLimitHeader, ir.CtlRateLimitShared, ir.CtlContentTypes,
+	ir.CtlRateLimit, ir.CtlRateLimitAPIKey, ir.CtlIntrospection, ir.CtlUpstreamTLS}
+
+// FuzzPolicy compiles generated policies (internal/gen, up to 60 routes)
+// for Kong, with either edition and with or without a waiver on each
+// control the fuzzer picks. Whatever the mix: Build fails whenever
+// targets.Check reports an error (never writes what Check refuses); when
+// Check passes and the route gaps are waived, Build succeeds, every route
+// is in kong.yaml, and (for a bounded sample) Kong's schemas accept it.
+func FuzzPolicy(f *testing.F) {
+	f.Add(uint8(3), true, uint16(0xffff))
+	f.Add(uint8(25), false, uint16(0xffff))
+	f.Add(uint8(1), true, uint16(0))
+	f.Add(uint8(45), true, uint16(0x0f0f))
+	f.Fuzz(func(t *testing.T, routes uint8, enterprise bool, waive uint16) {
+		dir := t.TempDir()
+		if err := gen.Write(dir, gen.Options{Routes: 1 + int(routes)%60}); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(filepath.Join(dir, "kong.cue"), kongSettings(enterprise, waive), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		p, diags, err := compiler.Compile(context.Background(), compiler.Input{Dir: dir}, compiler.Options{})
+		if err != nil || diags.HasErrors() {
+			t.Fatalf("generated policy does not compile: %v %v", err, diags)
+		}
+		checked := targets.Check(kong.New(), p).HasErrors()
+		arts, err := kong.New().Build(context.Background(), p)
+		switch {
+		case checked && err == nil:
+			t.Fatal("Build wrote a config that targets.Check refuses")
+		case err != nil && !checked && waive == 0xffff:
+			t.Fatalf("everything waived and Check passes, yet Build fails: %v", err)
+		case err != nil:
+			return
+		}
+		deck := string(arts[1].Data)
+		for _, s := range p.Services {
+			for _, r := range s.Routes {
+				if !strings.Contains(deck, `"`+kong.RouteTag(r.ID)+`"`) {
+					t.Fatalf("route %s missing from kong.yaml", r.ID)
+				}
+			}
+		}
+		if policyRuns.Add(1) <= 3 {
+			if err := kong.ValidateSchemas(arts[1].Data, reference.Path(t, "kong")); err != nil {
+				t.Fatalf("Kong's schemas refuse it: %v", err)
+			}
+		}
+	})
+}
+
+// kongSettings is a CUE file choosing the Kong edition and waiving, for
+// Kong only, each control whose bit is set in waive.
+func kongSettings(enterprise bool, waive uint16) []byte {
+	var b strings.Builder
+	edition := "oss"
+	if enterprise {
+		edition = "enterprise"
+	}
+	fmt.Fprintf(&b, "package bench\n\ntargets: kong: edition: %q\n\nwaivers: [\n", edition)
+	for i, c := range kongControls {
+		if waive&(1<<i) != 0 {
+			fmt.Fprintf(&b, "\t{control: %q, target: \"kong\", reason: \"fuzzing the Kong target\", approver: \"sec@example.com\", expires: \"2099-12-31\"},\n", c)
+		}
+	}
+	b.WriteString("]\n")
+	return []byte(b.String())
+}
