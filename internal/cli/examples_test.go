@@ -6,24 +6,15 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/rampart-policy/rampart/internal/exampletest"
 )
 
 // TestExamples vets every shipped example (no errors), builds it for every
 // target twice into different directories, and requires byte-identical
 // artifacts — what `make demo` does, checked.
 func TestExamples(t *testing.T) {
-	dirs, _ := filepath.Glob("../../examples/*")
-	var examples []string
-	for _, d := range dirs {
-		cue, _ := filepath.Glob(filepath.Join(d, "*.cue")) // examples/ci holds CI set-up, not a policy
-		if st, err := os.Stat(d); err == nil && st.IsDir() && len(cue) > 0 {
-			examples = append(examples, d)
-		}
-	}
-	if len(examples) < 3 {
-		t.Fatalf("want at least three examples, found %v", examples)
-	}
-	for _, ex := range examples {
+	for _, ex := range exampletest.Dirs(t) {
 		t.Run(filepath.Base(ex), func(t *testing.T) {
 			var out, errb bytes.Buffer
 			if code := Main([]string{"vet", ex}, strings.NewReader(""), &out, &errb); code != ExitOK {
