@@ -63,7 +63,7 @@ func (d *differ) upstreamTLS(w where, p string, b, h *ir.UpstreamTLS) {
 		}
 		d.flag(w, ctl, p+".verify", b.Verify, h.Verify, true,
 			"upstream certificate"+on(w)+" is now verified", "upstream certificate"+on(w)+" is no longer verified")
-		d.text(w, ctl, p+".ca", "upstream CA", b.CAFile, h.CAFile)
+		d.trustAnchor(w, p+".ca", b.CAFile, h.CAFile)
 		d.text(w, ctl, p+".serverName", "upstream server name", b.ServerName, h.ServerName)
 		d.flag(w, ctl, p+".clientCertificate", b.CertFile != "", h.CertFile != "", true,
 			"the gateway now presents a client certificate to the upstream"+on(w),
@@ -123,4 +123,25 @@ func (d *differ) classification(w where, p, b, h string) {
 		sev, verb = drift.Strengthening, "raised"
 	}
 	d.add(w, sev, drift.Changed, "", p, b, h, "classification%s %s %s → %s", on(w), verb, b, h)
+}
+
+// trustAnchor compares what the upstream's certificate is verified
+// against: dropping a pinned CA for the system roots trusts every public
+// CA (weakened), pinning one narrows trust (strengthened), and swapping one
+// pinned CA for another is neutral.
+func (d *differ) trustAnchor(w where, p, b, h string) {
+	switch {
+	case b == h:
+		d.compare(false)
+	case h == "":
+		d.compare(true)
+		d.add(w, drift.Weakening, drift.Missing, ir.CtlUpstreamTLS, p, b, "",
+			"upstream certificate%s no longer pinned to CA %s: any CA in the system roots is trusted", on(w), b)
+	case b == "":
+		d.compare(true)
+		d.add(w, drift.Strengthening, drift.Changed, ir.CtlUpstreamTLS, p, "", h,
+			"upstream certificate%s now pinned to CA %s instead of the system roots", on(w), h)
+	default:
+		d.text(w, ir.CtlUpstreamTLS, p, "upstream CA", b, h)
+	}
 }

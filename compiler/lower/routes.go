@@ -17,6 +17,12 @@ func (l *lowerer) service(name string, s rawService) *ir.Service {
 		if c := t.ClientCertificate; c != nil {
 			out.UpstreamTLS.CertFile, out.UpstreamTLS.KeyFile = c.Cert, c.Key
 		}
+	} else if strings.HasPrefix(s.Upstream.URL, "https://") {
+		// An https upstream without a tls block is verified against the
+		// system roots: the effective control is explicit in the IR, so
+		// every target must enforce it (Kong, for one, does not verify
+		// upstreams unless told to).
+		out.UpstreamTLS = &ir.UpstreamTLS{Verify: true}
 	}
 	for _, rn := range sortedKeys(s.Routes) {
 		out.Routes = append(out.Routes, l.route(name, &s, rn, s.Routes[rn]))
