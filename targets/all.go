@@ -1,6 +1,7 @@
 package targets
 
 import (
+	"github.com/rampart-policy/rampart/targets/envoy"
 	"github.com/rampart-policy/rampart/targets/goproxy"
 	"github.com/rampart-policy/rampart/targets/nginx"
 )
@@ -11,5 +12,6 @@ func All() []Target {
 	return []Target{
 		goproxy.New(),
 		nginx.New(),
+		envoy.New(),
 	}
 }
