@@ -137,7 +137,9 @@ func metadataPrincipal(provider, claim string, v *matcherv3.ValueMatcher) *rbacc
 // subjectPrincipal matches a client certificate whose subject CN is one
 // of the listener's subjects, from the x-forwarded-client-cert header the
 // connection manager sets from the verified certificate (client values
-// are replaced); nil when the listener restricts no subjects.
+// are replaced); nil when the listener restricts no subjects. Where a
+// certificate is optional, a request without one has no subject to
+// check (the header is absent), as on the other targets.
 func subjectPrincipal(l *ir.Listener) *rbacconfigv3.Principal {
 	if l.TLS == nil || l.TLS.ClientAuth == nil || len(l.TLS.ClientAuth.Subjects) == 0 {
 		return nil
@@ -147,8 +149,15 @@ func subjectPrincipal(l *ir.Listener) *rbacconfigv3.Principal {
 		alts = append(alts, regexp.QuoteMeta(escapeDN(s)))
 	}
 	re := `(^|[;,])Subject="(.*[^\\],)?CN=(` + strings.Join(alts, "|") + `)(,.*)?"(;|,|$)`
-	return &rbacconfigv3.Principal{Identifier: &rbacconfigv3.Principal_Header{Header: regexHeader("x-forwarded-client-cert", re)}}
+	match := &rbacconfigv3.Principal{Identifier: &rbacconfigv3.Principal_Header{Header: regexHeader(xfcc, re)}}
+	if l.TLS.ClientAuth.Required {
+		return match
+	}
+	return orIDs([]*rbacconfigv3.Principal{{Identifier: &rbacconfigv3.Principal_Header{Header: absent(xfcc)}}, match})
 }
+
+// xfcc is the header Envoy sets from the verified client certificate.
+const xfcc = "x-forwarded-client-cert"
 
 // escapeDN escapes a subject value as RFC 2253 prints it.
 func escapeDN(s string) string {
