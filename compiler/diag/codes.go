@@ -45,4 +45,7 @@ const (
 	CodeUnsupported = "RMP400"
 	CodeWaived      = "RMP401"
 	CodeTargetBuild = "RMP403"
+
+	// Envoy target (RMP410–RMP419).
+	CodeEnvoyDHEDropped = "RMP410"
 )

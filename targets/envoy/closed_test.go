@@ -17,6 +17,7 @@ import (
 	"google.golang.org/protobuf/proto"
 	"google.golang.org/protobuf/types/known/anypb"
 
+	"github.com/rampart-policy/rampart/compiler/diag"
 	"github.com/rampart-policy/rampart/compiler/ir"
 	"github.com/rampart-policy/rampart/targets"
 	"github.com/rampart-policy/rampart/targets/envoy"
@@ -171,6 +172,15 @@ func TestPinnedDHEFails(t *testing.T) {
 	p := golden.ReadIR(t, "testdata/native.ir.yaml")
 	if got := envoy.DroppedCiphers(p)["api"]; len(got) != 1 || got[0] != "DHE-RSA-AES128-GCM-SHA256" {
 		t.Errorf("DroppedCiphers = %v, want the profile's DHE suite", got)
+	}
+	var warned bool
+	for _, d := range targets.Check(envoy.New(), p) {
+		if d.Code == diag.CodeEnvoyDHEDropped && strings.Contains(d.Message, "DHE-RSA-AES128-GCM-SHA256") && d.Severity == diag.Warning {
+			warned = true
+		}
+	}
+	if !warned {
+		t.Error("targets.Check does not warn (RMP410) about the dropped DHE suite")
 	}
 	p.Listeners[0].TLS.Profile = "custom"
 	_, err := envoy.New().Build(context.Background(), p)
