@@ -2,11 +2,14 @@ package envoy
 
 import (
 	"fmt"
+	"regexp"
 	"slices"
+	"strings"
 
 	accesslogv3 "github.com/envoyproxy/go-control-plane/envoy/config/accesslog/v3"
 	corev3 "github.com/envoyproxy/go-control-plane/envoy/config/core/v3"
 	filev3 "github.com/envoyproxy/go-control-plane/envoy/extensions/access_loggers/file/v3"
+	celv3 "github.com/envoyproxy/go-control-plane/envoy/extensions/access_loggers/filters/cel/v3"
 	streamv3 "github.com/envoyproxy/go-control-plane/envoy/extensions/access_loggers/stream/v3"
 	"google.golang.org/protobuf/proto"
 	"google.golang.org/protobuf/types/known/structpb"
@@ -112,5 +115,40 @@ func (e *emitter) accessLogs() ([]*accesslogv3.AccessLog, error) {
 		name, cfg = "envoy.access_loggers.stdout", &streamv3.StdoutAccessLog{
 			AccessLogFormat: &streamv3.StdoutAccessLog_LogFormat{LogFormat: format}}
 	}
-	return []*accesslogv3.AccessLog{{Name: name, ConfigType: &accesslogv3.AccessLog_TypedConfig{TypedConfig: e.pack(cfg)}}}, nil
+	filter, err := e.unloggedRoutes()
+	if err != nil {
+		return nil, err
+	}
+	return []*accesslogv3.AccessLog{{Name: name, Filter: filter, ConfigType: &accesslogv3.AccessLog_TypedConfig{TypedConfig: e.pack(cfg)}}}, nil
+}
+
+// routeIDRE is what a route ID may be to appear in a CEL string literal.
+var routeIDRE = regexp.MustCompile(`^[a-z][a-z0-9-]{0,62}/[a-z][a-z0-9-]{0,62}$`)
+
+// unloggedRoutes is the access-log filter that leaves out the routes the
+// policy does not log (accessLog false), by route name (the route and its
+// "ID#…" variants); nil when every route is logged. Every request has a
+// route (each virtual host ends in a 404 route, and a catch-all virtual
+// host takes unknown hosts), so the expression never meets a missing
+// route name, which CEL would count as "do not log".
+func (e *emitter) unloggedRoutes() (*accesslogv3.AccessLogFilter, error) {
+	var terms []string
+	for _, s := range e.p.Services {
+		for _, r := range s.Routes {
+			if r.AccessLog {
+				continue
+			}
+			if !routeIDRE.MatchString(r.ID) {
+				return nil, fmt.Errorf("route ID %q cannot be named in a log filter", r.ID)
+			}
+			terms = append(terms, fmt.Sprintf("xds.route_name == %q || xds.route_name.startsWith(%q)", r.ID, r.ID+"#"))
+		}
+	}
+	if len(terms) == 0 {
+		return nil, nil
+	}
+	expr := "!(" + strings.Join(terms, " || ") + ")"
+	return &accesslogv3.AccessLogFilter{FilterSpecifier: &accesslogv3.AccessLogFilter_ExtensionFilter{
+		ExtensionFilter: &accesslogv3.ExtensionFilter{Name: "envoy.access_loggers.extension_filters.cel",
+			ConfigType: &accesslogv3.ExtensionFilter_TypedConfig{TypedConfig: e.pack(&celv3.ExpressionFilter{Expression: expr})}}}}, nil
 }

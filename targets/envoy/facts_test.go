@@ -275,8 +275,12 @@ func factRoutes(t testing.TB, p *ir.Policy, bs *bootstrapv3.Bootstrap) {
 					t.Errorf("route %s missing from listener %s", r.ID, lname)
 				}
 			}
-			if last := names[len(names)-1]; last != lname+"#404" {
-				t.Errorf("listener %s: last route %s, want the 404 catch-all", lname, last)
+			for _, vh := range collect[*routev3.VirtualHost](t, ms[lname]) {
+				last := vh.Routes[len(vh.Routes)-1]
+				if _, direct := last.Action.(*routev3.Route_DirectResponse); !direct || last.Match.GetPrefix() != "/" ||
+					last.GetDirectResponse().GetStatus() != 404 || len(last.Match.Headers) > 0 {
+					t.Errorf("listener %s virtual host %s: last route %s is not a 404 catch-all", lname, vh.Name, last.Name)
+				}
 			}
 		}
 	}

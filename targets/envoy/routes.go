@@ -88,12 +88,14 @@ func (e *emitter) routeConfig(l *ir.Listener) (*routev3.RouteConfiguration, erro
 	}
 	catchAll := &routev3.RouteMatch{PathSpecifier: &routev3.RouteMatch_Prefix{Prefix: "/"}}
 	routes = append(routes, e.directRoute(l, nil, l.Name+"#404", catchAll, 404, false))
-	return &routev3.RouteConfiguration{
-		Name: l.Name,
-		VirtualHosts: []*routev3.VirtualHost{{
-			Name: l.Name, Domains: domains(l.Hosts), Routes: routes,
-		}},
-	}, nil
+	vhosts := []*routev3.VirtualHost{{Name: l.Name, Domains: domains(l.Hosts), Routes: routes}}
+	if vhosts[0].Domains[0] != "*" {
+		// undeclared hosts: 404 from a route of their own, so they are
+		// logged with a route name like every other request
+		vhosts = append(vhosts, &routev3.VirtualHost{Name: l.Name + "_undeclared", Domains: []string{"*"},
+			Routes: []*routev3.Route{e.directRoute(l, nil, l.Name+"#undeclared-host", catchAll, 404, false)}})
+	}
+	return &routev3.RouteConfiguration{Name: l.Name, VirtualHosts: vhosts}, nil
 }
 
 // forwardRoutes are the routes that send r's requests upstream: one, or
