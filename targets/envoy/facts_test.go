@@ -219,6 +219,9 @@ func factJWT(t testing.TB, p *ir.Policy, bs *bootstrapv3.Bootstrap) {
 			if len(jp.Audiences) == 0 {
 				t.Errorf("provider %s checks no audience", name)
 			}
+			if jp.HeaderInMetadata == "" || jp.PayloadInMetadata == "" {
+				t.Errorf("provider %s: header/payload not in metadata, so rbac cannot check alg and claims", name)
+			}
 		}
 		for _, pr := range collect[*jwtv3.PerRouteConfig](t, bs) {
 			if n := pr.GetRequirementName(); n != "" && ja.RequirementMap[n] == nil {

@@ -64,7 +64,8 @@ func (e *emitter) jwtAuthn(l *ir.Listener) (*jwtv3.JwtAuthentication, error) {
 // from its JWKS (fetched through a cluster of its own, or a local file),
 // only from the header the policy names (never the access_token query
 // parameter Envoy reads by default), expiry required, the token not
-// forwarded upstream, the payload kept in metadata for rbac.
+// forwarded upstream, the payload and header kept in metadata for rbac
+// (which checks the header's alg: jwt_authn has no algorithm list).
 func (e *emitter) jwtProvider(pr *ir.Provider) (*jwtv3.JwtProvider, error) {
 	j := pr.JWT
 	header := j.Header
@@ -78,6 +79,7 @@ func (e *emitter) jwtProvider(pr *ir.Provider) (*jwtv3.JwtProvider, error) {
 		Forward:           false,
 		FromHeaders:       []*jwtv3.JwtHeader{{Name: header, ValuePrefix: "Bearer "}},
 		PayloadInMetadata: pr.Name,
+		HeaderInMetadata:  headerKey(pr.Name),
 		ClockSkewSeconds:  uint32(max(j.ClockSkewSeconds, 0)),
 	}
 	if j.LocalJWKS != "" {
@@ -100,6 +102,10 @@ func (e *emitter) jwtProvider(pr *ir.Provider) (*jwtv3.JwtProvider, error) {
 	}}
 	return jp, nil
 }
+
+// headerKey is where jwt_authn writes a provider's verified JWT header,
+// whose alg rbac checks against the policy's algorithms.
+func headerKey(provider string) string { return provider + ".header" }
 
 // jwtRequirement requires a valid token from one of the providers. On a
 // route that also accepts other credentials (allowMissing), a request

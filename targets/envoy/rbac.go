@@ -71,8 +71,9 @@ func (e *emitter) routeRBAC(l *ir.Listener, r *ir.Route) *rbacv3.RBACPerRoute {
 }
 
 // rulePolicies is one ALLOW policy per rule: the rule's methods, and a
-// verified token from one of the route's providers holding one of the
-// rule's roles or scopes (any token, for anyAuthenticated).
+// verified token from one of the route's providers, signed with one of
+// its algorithms, holding one of the rule's roles or scopes (any token,
+// for anyAuthenticated).
 func (e *emitter) rulePolicies(r *ir.Route, subject *rbacconfigv3.Principal) *rbacv3.RBACPerRoute {
 	pols := map[string]*rbacconfigv3.Policy{}
 	for i, rule := range r.Rules {
@@ -102,6 +103,22 @@ func (e *emitter) rulePrincipal(pr *ir.Provider, rule ir.Rule) *rbacconfigv3.Pri
 	}
 	for _, sc := range rule.Scopes {
 		alts = append(alts, claimHolds(pr.Name, j.ScopesClaim, sc))
+	}
+	return andIDs([]*rbacconfigv3.Principal{algPrincipal(pr), orIDs(alts)})
+}
+
+// algPrincipal requires the verified token's alg to be one of the
+// provider's algorithms.
+func algPrincipal(pr *ir.Provider) *rbacconfigv3.Principal {
+	var alts []*rbacconfigv3.Principal
+	for _, a := range pr.JWT.Algorithms {
+		alts = append(alts, metadataPrincipal(headerKey(pr.Name), "alg", &matcherv3.ValueMatcher{MatchPattern: &matcherv3.ValueMatcher_StringMatch{
+			StringMatch: &matcherv3.StringMatcher{MatchPattern: &matcherv3.StringMatcher_Exact{Exact: a}}}}))
+	}
+	if len(alts) == 0 {
+		// no algorithm allowed: nothing matches
+		return &rbacconfigv3.Principal{Identifier: &rbacconfigv3.Principal_NotId{NotId: &rbacconfigv3.Principal{
+			Identifier: &rbacconfigv3.Principal_Any{Any: true}}}}
 	}
 	return orIDs(alts)
 }
