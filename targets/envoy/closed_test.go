@@ -203,3 +203,40 @@ func TestWaiverAllowsBuild(t *testing.T) {
 		}
 	}
 }
+
+// TestParseKeepsLoadRules: Parse refuses bootstraps that pass ValidateAll
+// but that Envoy would reject or run without the control.
+func TestParseKeepsLoadRules(t *testing.T) {
+	p := golden.ReadIR(t, "testdata/native.ir.yaml")
+	cases := map[string]func(bs *bootstrapv3.Bootstrap){
+		"per-route bucket missing": func(bs *bootstrapv3.Bootstrap) {
+			tamper(t, bs, func(r *localrlv3.LocalRateLimit) { r.TokenBucket = nil })
+		},
+		"rate limit not enforced": func(bs *bootstrapv3.Bootstrap) {
+			tamper(t, bs, func(r *localrlv3.LocalRateLimit) { r.FilterEnforced = nil })
+		},
+		"rbac-less RBACPerRoute": func(bs *bootstrapv3.Bootstrap) {
+			tamper(t, bs, func(r *rbacv3.RBACPerRoute) { r.Rbac = nil })
+		},
+		"unknown jwt requirement": func(bs *bootstrapv3.Bootstrap) {
+			tamper(t, bs, func(r *jwtv3.PerRouteConfig) {
+				if r.GetRequirementName() != "" {
+					r.RequirementSpecifier = &jwtv3.PerRouteConfig_RequirementName{RequirementName: "nope"}
+				}
+			})
+		},
+	}
+	for name, breakIt := range cases {
+		t.Run(name, func(t *testing.T) {
+			bs := parseAll(t, p)[0]
+			breakIt(bs)
+			data, _, err := envoy.Marshal(bs)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if _, err := envoy.Parse(data); err == nil {
+				t.Fatal("Parse accepted the broken bootstrap")
+			}
+		})
+	}
+}

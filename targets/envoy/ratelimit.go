@@ -20,6 +20,9 @@ import (
 // or header value); the least recently used are evicted.
 const maxClients = 100_000
 
+// unlimited is a token bucket size no client reaches.
+const unlimited = 1<<32 - 1
+
 // minFill is the shortest fill interval Envoy's token bucket accepts.
 const minFill = 50 * time.Millisecond
 
@@ -56,12 +59,19 @@ func (e *emitter) localLimit(r *ir.Route) (*localrlv3.LocalRateLimit, error) {
 		return nil, nil
 	}
 	cfg := &localrlv3.LocalRateLimit{
-		StatPrefix:             "rampart_ratelimit",
-		FilterEnabled:          percent100("local_rate_limit_enabled"),
-		FilterEnforced:         percent100("local_rate_limit_enforced"),
-		MaxDynamicDescriptors:  wrapperspb.UInt32(maxClients),
-		EnableRetryAfterHeader: true,
-		Status:                 &typev3.HttpStatus{Code: typev3.StatusCode_TooManyRequests},
+		StatPrefix:     "rampart_ratelimit",
+		FilterEnabled:  percent100("local_rate_limit_enabled"),
+		FilterEnforced: percent100("local_rate_limit_enforced"),
+		// Envoy rejects a per-route configuration without a token bucket;
+		// this one is consumed only by a request no descriptor matches (a
+		// header-keyed limit's header is absent) and is set so high that
+		// it never limits: the policy's limits are the descriptors.
+		TokenBucket: &typev3.TokenBucket{MaxTokens: unlimited, TokensPerFill: wrapperspb.UInt32(unlimited),
+			FillInterval: durationpb.New(time.Second)},
+		AlwaysConsumeDefaultTokenBucket: wrapperspb.Bool(false),
+		MaxDynamicDescriptors:           wrapperspb.UInt32(maxClients),
+		EnableRetryAfterHeader:          true,
+		Status:                          &typev3.HttpStatus{Code: typev3.StatusCode_TooManyRequests},
 	}
 	for _, rl := range limits {
 		bucket, err := tokenBucket(rl)

@@ -55,7 +55,8 @@ func Verify(data []byte, want *bootstrapv3.Bootstrap) error {
 // Parse reads an envoy.json or envoy.yaml into a Bootstrap, strictly:
 // unknown fields and Any types the registry does not know are errors.
 // The bootstrap must pass ValidateAll, and so must every message packed
-// in an Any anywhere inside it (ValidateAll does not look into Anys).
+// in an Any anywhere inside it (ValidateAll does not look into Anys), and
+// it must keep the load-time rules ValidateAll cannot see (loadRules).
 func Parse(data []byte) (*bootstrapv3.Bootstrap, error) {
 	jsonData := data
 	if t := bytes.TrimSpace(data); len(t) == 0 || t[0] != '{' {
@@ -76,6 +77,9 @@ func Parse(data []byte) (*bootstrapv3.Bootstrap, error) {
 		return nil, fmt.Errorf("bootstrap: %w", err)
 	}
 	if err := validateAnys(bs.ProtoReflect()); err != nil {
+		return nil, err
+	}
+	if err := loadRules(&bs); err != nil {
 		return nil, err
 	}
 	return &bs, nil
