@@ -109,6 +109,11 @@ func TestHeaderValues(t *testing.T) {
 	for _, bs := range parseAll(t, p) {
 		checkHeader(t, bs, "X-A", "a %REQ(authorization)% b")
 	}
+	for _, v := range []string{"true", "123", "null", "~", "no", "0x1F", "1e3", ": x", "- y", "#z"} {
+		for _, bs := range parseAll(t, small("api.example.com", "/a", "X-A", v, "https://app.example")) {
+			checkHeader(t, bs, "X-A", v)
+		}
+	}
 	p = small("api.example.com", "/a", "X-A", "v\r\nx-injected: 1", "https://app.example")
 	if _, err := envoy.New().Build(context.Background(), p); err == nil {
 		t.Error("a header value with CR LF built")

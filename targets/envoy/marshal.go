@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
+	"regexp"
 
 	bootstrapv3 "github.com/envoyproxy/go-control-plane/envoy/config/bootstrap/v3"
 	"google.golang.org/protobuf/encoding/protojson"
@@ -56,10 +57,18 @@ func toYAML(jsonData []byte) ([]byte, error) {
 }
 
 // plain drops the flow and quoting styles the JSON parse recorded, so
-// the encoder picks block style and quotes only where it must.
+// the encoder picks block style; strings that are not simple words
+// (":method", "@type", regular expressions, format commands) are
+// double-quoted, so every YAML parser, not only Go's, reads them the same.
 func plain(n *yaml.Node) {
 	n.Style = 0
+	if n.Kind == yaml.ScalarNode && n.Tag == "!!str" && !simpleWord.MatchString(n.Value) {
+		n.Style = yaml.DoubleQuotedStyle
+	}
 	for _, c := range n.Content {
 		plain(c)
 	}
 }
+
+// simpleWord is a string YAML reads as itself when plain.
+var simpleWord = regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9._/-]*$`)
