@@ -28,6 +28,14 @@ var scrubbed = []string{"x-rampart-subject", "x-rampart-roles", "x-rampart-route
 // listener is one IR listener: a socket, its TLS transport socket, and
 // one HTTP connection manager.
 func (e *emitter) listener(l *ir.Listener) (*listenerv3.Listener, error) {
+	if err := checkPort("listener "+l.Name, l.Port); err != nil {
+		return nil, err
+	}
+	if l.RedirectPort != 0 {
+		if err := checkPort("listener "+l.Name+" redirect", l.RedirectPort); err != nil {
+			return nil, err
+		}
+	}
 	hcm, err := e.connectionManager(l)
 	if err != nil {
 		return nil, err
