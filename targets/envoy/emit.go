@@ -21,6 +21,7 @@ type emitter struct {
 	err       error // the first packing error
 }
 
+// newEmitter prepares an emitter for p.
 func newEmitter(p *ir.Policy) *emitter {
 	e := &emitter{p: p, providers: map[string]*ir.Provider{}, clusters: map[string]*clusterv3.Cluster{}}
 	for _, pr := range p.Providers {

@@ -165,6 +165,7 @@ func (e *emitter) maxBody(l *ir.Listener) uint32 {
 	return m
 }
 
+// clampU32 clamps n to a uint32, never wrapping.
 func clampU32(n int) uint32 {
 	switch {
 	case n < 0:

@@ -107,6 +107,7 @@ func (e *emitter) localLimit(r *ir.Route) (*localrlv3.LocalRateLimit, error) {
 // (the first request plus the burst), and at least one fill.
 func TokenBucket(rl ir.RateLimit) (*typev3.TokenBucket, error) { return tokenBucket(rl) }
 
+// tokenBucket is TokenBucket.
 func tokenBucket(rl ir.RateLimit) (*typev3.TokenBucket, error) {
 	if rl.PerHour <= 0 || rl.Burst < 0 {
 		return nil, fmt.Errorf("%d per hour, burst %d", rl.PerHour, rl.Burst)

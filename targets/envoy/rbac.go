@@ -140,6 +140,7 @@ func claimPresent(provider, claim string) *rbacconfigv3.Principal {
 	return metadataPrincipal(provider, claim, &matcherv3.ValueMatcher{MatchPattern: &matcherv3.ValueMatcher_PresentMatch{PresentMatch: true}})
 }
 
+// metadataPrincipal matches claim in provider's jwt_authn metadata.
 func metadataPrincipal(provider, claim string, v *matcherv3.ValueMatcher) *rbacconfigv3.Principal {
 	return &rbacconfigv3.Principal{Identifier: &rbacconfigv3.Principal_Metadata{Metadata: &matcherv3.MetadataMatcher{
 		Filter: jwtMetadata,
@@ -209,6 +210,7 @@ func allowAll(name string) *rbacv3.RBACPerRoute {
 			Principals:  []*rbacconfigv3.Principal{{Identifier: &rbacconfigv3.Principal_Any{Any: true}}}}}}}}
 }
 
+// orIDs matches any of ps (ps itself when there is one).
 func orIDs(ps []*rbacconfigv3.Principal) *rbacconfigv3.Principal {
 	if len(ps) == 1 {
 		return ps[0]
@@ -216,6 +218,7 @@ func orIDs(ps []*rbacconfigv3.Principal) *rbacconfigv3.Principal {
 	return &rbacconfigv3.Principal{Identifier: &rbacconfigv3.Principal_OrIds{OrIds: &rbacconfigv3.Principal_Set{Ids: ps}}}
 }
 
+// andIDs matches all of ps.
 func andIDs(ps []*rbacconfigv3.Principal) *rbacconfigv3.Principal {
 	return &rbacconfigv3.Principal{Identifier: &rbacconfigv3.Principal_AndIds{AndIds: &rbacconfigv3.Principal_Set{Ids: ps}}}
 }

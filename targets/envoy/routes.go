@@ -212,16 +212,19 @@ func contentTypeMatcher(types []string) *routev3.HeaderMatcher {
 	return regexHeader("content-type", `(?i)^\s*(`+strings.Join(q, "|")+`)\s*(;.*)?$`)
 }
 
+// regexHeader matches a header by RE2 expression.
 func regexHeader(name, re string) *routev3.HeaderMatcher {
 	return &routev3.HeaderMatcher{Name: name, HeaderMatchSpecifier: &routev3.HeaderMatcher_StringMatch{
 		StringMatch: &matcherv3.StringMatcher{MatchPattern: &matcherv3.StringMatcher_SafeRegex{SafeRegex: &matcherv3.RegexMatcher{Regex: re}}}}}
 }
 
+// exactHeader matches a header value exactly.
 func exactHeader(name, v string) *routev3.HeaderMatcher {
 	return &routev3.HeaderMatcher{Name: name, HeaderMatchSpecifier: &routev3.HeaderMatcher_StringMatch{
 		StringMatch: &matcherv3.StringMatcher{MatchPattern: &matcherv3.StringMatcher_Exact{Exact: v}}}}
 }
 
+// absent matches a request without the header.
 func absent(name string) *routev3.HeaderMatcher {
 	return &routev3.HeaderMatcher{Name: name, HeaderMatchSpecifier: &routev3.HeaderMatcher_PresentMatch{PresentMatch: false}}
 }

@@ -91,6 +91,7 @@ func rateLimitRules(v *localrlv3.LocalRateLimit, perRoute bool) []error {
 	return errs
 }
 
+// full reports a fraction of exactly 100 %.
 func full(f *typev3.FractionalPercent) bool {
 	return f != nil && f.Numerator == 100 && f.Denominator == typev3.FractionalPercent_HUNDRED
 }
