@@ -40,6 +40,7 @@ func checkFacts(t *testing.T, p *ir.Policy, bs *bootstrapv3.Bootstrap) {
 	t.Run("jwt-token-locations", func(t *testing.T) { factJWT(t, p, bs) })
 	t.Run("access-log-no-credentials", func(t *testing.T) { factAccessLog(t, p, bs) })
 	t.Run("every-route-present", func(t *testing.T) { factRoutes(t, p, bs) })
+	t.Run("cors-per-route", func(t *testing.T) { factCORS(t, p, bs) })
 }
 
 // hcms returns the main (non-redirect) connection managers by listener.
@@ -283,6 +284,33 @@ func factRoutes(t testing.TB, p *ir.Policy, bs *bootstrapv3.Bootstrap) {
 				if _, direct := last.Action.(*routev3.Route_DirectResponse); !direct || last.Match.GetPrefix() != "/" ||
 					last.GetDirectResponse().GetStatus() != 404 || len(last.Match.Headers) > 0 {
 					t.Errorf("listener %s virtual host %s: last route %s is not a 404 catch-all", lname, vh.Name, last.Name)
+				}
+			}
+		}
+	}
+}
+
+func factCORS(t testing.TB, p *ir.Policy, bs *bootstrapv3.Bootstrap) {
+	routes := map[string]*routev3.Route{}
+	for _, r := range collect[*routev3.Route](t, bs) {
+		routes[r.Name] = r
+	}
+	for _, s := range p.Services {
+		for _, r := range s.Routes {
+			if r.CORS == nil {
+				continue
+			}
+			for _, name := range []string{r.ID, r.ID + "#preflight"} {
+				rt := routes[name]
+				if rt == nil {
+					t.Errorf("route %s missing", name)
+					continue
+				}
+				a := rt.TypedPerFilterConfig["envoy.filters.http.cors"]
+				var cp routev3.CorsPolicy
+				if a == nil || a.UnmarshalTo(&cp) != nil || len(cp.AllowOriginStringMatch) != len(r.CORS.AllowOrigins) ||
+					!is100(cp.GetFilterEnabled().GetDefaultValue()) {
+					t.Errorf("route %s: no CORS policy with the route's %d origins, enabled at 100 %%", name, len(r.CORS.AllowOrigins))
 				}
 			}
 		}

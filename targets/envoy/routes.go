@@ -84,6 +84,11 @@ func (e *emitter) routeConfig(l *ir.Listener) (*routev3.RouteConfiguration, erro
 			}
 			routes = append(routes, rs...)
 		}
+		for _, r := range g.routes {
+			if r.CORS != nil {
+				routes = append(routes, e.preflightRoute(l, g, r))
+			}
+		}
 		routes = append(routes, e.directRoute(l, g.routes[0], g.routes[0].ID+"#405", pathMatch(g), 405, false))
 	}
 	catchAll := &routev3.RouteMatch{PathSpecifier: &routev3.RouteMatch_Prefix{Prefix: "/"}}
@@ -158,6 +163,17 @@ func (e *emitter) directRoute(l *ir.Listener, r *ir.Route, name string, m *route
 		e.responseHeaders(l, r, rt)
 	}
 	return rt
+}
+
+// preflightRoute carries r's CORS policy for a preflight asking for one
+// of r's methods, so that on a path several routes share, each answers
+// its own preflights. The cors filter answers an allowed preflight; any
+// other OPTIONS request falls through to 405.
+func (e *emitter) preflightRoute(l *ir.Listener, g *group, r *ir.Route) *routev3.Route {
+	m := pathMatch(g)
+	m.Headers = []*routev3.HeaderMatcher{methodMatcher([]string{"OPTIONS"}),
+		regexHeader("access-control-request-method", methodMatcher(r.Methods).GetStringMatch().GetSafeRegex().GetRegex())}
+	return e.directRoute(l, r, r.ID+"#preflight", m, 405, false)
 }
 
 // pathMatch matches a group's path: exactly, as a separated prefix, or
