@@ -8,6 +8,7 @@ import (
 	"testing"
 
 	bootstrapv3 "github.com/envoyproxy/go-control-plane/envoy/config/bootstrap/v3"
+	bufferv3 "github.com/envoyproxy/go-control-plane/envoy/extensions/filters/http/buffer/v3"
 	extauthzv3 "github.com/envoyproxy/go-control-plane/envoy/extensions/filters/http/ext_authz/v3"
 	jwtv3 "github.com/envoyproxy/go-control-plane/envoy/extensions/filters/http/jwt_authn/v3"
 	localrlv3 "github.com/envoyproxy/go-control-plane/envoy/extensions/filters/http/local_ratelimit/v3"
@@ -16,6 +17,7 @@ import (
 	tlsv3 "github.com/envoyproxy/go-control-plane/envoy/extensions/transport_sockets/tls/v3"
 	"google.golang.org/protobuf/proto"
 	"google.golang.org/protobuf/types/known/anypb"
+	"google.golang.org/protobuf/types/known/wrapperspb"
 
 	"github.com/rampart-policy/rampart/compiler/diag"
 	"github.com/rampart-policy/rampart/compiler/ir"
@@ -102,6 +104,13 @@ func TestFactsCanFail(t *testing.T) {
 		}},
 		{"access_token query parameter", native, factJWT, func(bs *bootstrapv3.Bootstrap) {
 			tamper(t, bs, func(jp *jwtv3.JwtProvider) { jp.FromParams = []string{"access_token"} })
+		}},
+		{"body limit raised", p, factLimitsHeaders, func(bs *bootstrapv3.Bootstrap) {
+			tamper(t, bs, func(b *bufferv3.BufferPerRoute) {
+				if b.GetBuffer() != nil {
+					b.GetBuffer().MaxRequestBytes = wrapperspb.UInt32(1 << 30)
+				}
+			})
 		}},
 		{"filters out of order", p, factFilterOrder, func(bs *bootstrapv3.Bootstrap) {
 			tamper(t, bs, func(m *hcmv3.HttpConnectionManager) {

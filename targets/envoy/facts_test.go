@@ -9,6 +9,7 @@ import (
 	routev3 "github.com/envoyproxy/go-control-plane/envoy/config/route/v3"
 	filev3 "github.com/envoyproxy/go-control-plane/envoy/extensions/access_loggers/file/v3"
 	streamv3 "github.com/envoyproxy/go-control-plane/envoy/extensions/access_loggers/stream/v3"
+	bufferv3 "github.com/envoyproxy/go-control-plane/envoy/extensions/filters/http/buffer/v3"
 	extauthzv3 "github.com/envoyproxy/go-control-plane/envoy/extensions/filters/http/ext_authz/v3"
 	jwtv3 "github.com/envoyproxy/go-control-plane/envoy/extensions/filters/http/jwt_authn/v3"
 	localrlv3 "github.com/envoyproxy/go-control-plane/envoy/extensions/filters/http/local_ratelimit/v3"
@@ -41,6 +42,7 @@ func checkFacts(t *testing.T, p *ir.Policy, bs *bootstrapv3.Bootstrap) {
 	t.Run("access-log-no-credentials", func(t *testing.T) { factAccessLog(t, p, bs) })
 	t.Run("every-route-present", func(t *testing.T) { factRoutes(t, p, bs) })
 	t.Run("cors-per-route", func(t *testing.T) { factCORS(t, p, bs) })
+	t.Run("limits-and-headers", func(t *testing.T) { factLimitsHeaders(t, p, bs) })
 }
 
 // hcms returns the main (non-redirect) connection managers by listener.
@@ -311,6 +313,47 @@ func factCORS(t testing.TB, p *ir.Policy, bs *bootstrapv3.Bootstrap) {
 				if a == nil || a.UnmarshalTo(&cp) != nil || len(cp.AllowOriginStringMatch) != len(r.CORS.AllowOrigins) ||
 					!is100(cp.GetFilterEnabled().GetDefaultValue()) {
 					t.Errorf("route %s: no CORS policy with the route's %d origins, enabled at 100 %%", name, len(r.CORS.AllowOrigins))
+				}
+			}
+		}
+	}
+}
+
+func factLimitsHeaders(t testing.TB, p *ir.Policy, bs *bootstrapv3.Bootstrap) {
+	ms := hcms(t, bs)
+	for _, s := range p.Services {
+		for _, lname := range s.Listeners {
+			m := ms[lname]
+			routes := map[string]*routev3.Route{}
+			for _, r := range collect[*routev3.Route](t, m) {
+				routes[r.Name] = r
+			}
+			for _, r := range s.Routes {
+				rt := routes[r.ID]
+				if rt == nil {
+					continue // factRoutes reports it
+				}
+				if r.Limits.MaxBodyBytes > 0 {
+					var b bufferv3.BufferPerRoute
+					if a := rt.TypedPerFilterConfig["envoy.filters.http.buffer"]; a == nil || a.UnmarshalTo(&b) != nil ||
+						b.GetBuffer().GetMaxRequestBytes().GetValue() != uint32(r.Limits.MaxBodyBytes) {
+						t.Errorf("route %s: no buffer limit of %d bytes", r.ID, r.Limits.MaxBodyBytes)
+					}
+				}
+				if n := r.Limits.MaxHeaderBytes; n > 0 && (m.MaxRequestHeadersKb == nil || int(m.MaxRequestHeadersKb.Value)*1024 > max(n, 1024)) {
+					t.Errorf("route %s: header limit %d bytes, connection manager allows %v KiB", r.ID, n, m.MaxRequestHeadersKb)
+				}
+				if n := r.Limits.UpstreamTimeout; n > 0 && rt.GetRoute().GetTimeout().AsDuration().Seconds() != float64(n) {
+					t.Errorf("route %s: upstream timeout %v, want %ds", r.ID, rt.GetRoute().GetTimeout(), n)
+				}
+				got := map[string]string{}
+				for _, h := range rt.ResponseHeadersToAdd {
+					got[h.GetHeader().GetKey()] = strings.ReplaceAll(h.GetHeader().GetValue(), "%%", "%")
+				}
+				for _, h := range r.Headers.Set {
+					if got[h.Name] != h.Value {
+						t.Errorf("route %s: header %s = %q, want %q", r.ID, h.Name, got[h.Name], h.Value)
+					}
 				}
 			}
 		}
