@@ -196,6 +196,10 @@ func TestPinnedDHEFails(t *testing.T) {
 	if err == nil || !strings.Contains(err.Error(), "DHE-RSA-AES128-GCM-SHA256") {
 		t.Fatalf("Build error %v, want one naming the pinned DHE suite", err)
 	}
+	p.Listeners[0].TLS.Ciphers = []string{"ECDHE-RSA-AES128-GCM-SHA256", "ECDHE-RSA-AES128-SHA256"}
+	if _, err := envoy.New().Build(context.Background(), p); err == nil || !strings.Contains(err.Error(), "ECDHE-RSA-AES128-SHA256") {
+		t.Fatalf("Build error %v, want one naming the suite BoringSSL lacks", err)
+	}
 }
 
 // TestWaiverAllowsBuild: a waived control builds, and is left out.

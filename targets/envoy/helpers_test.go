@@ -5,6 +5,7 @@ import (
 	"testing"
 
 	bootstrapv3 "github.com/envoyproxy/go-control-plane/envoy/config/bootstrap/v3"
+	tlsv3 "github.com/envoyproxy/go-control-plane/envoy/extensions/transport_sockets/tls/v3"
 	"google.golang.org/protobuf/proto"
 	"google.golang.org/protobuf/reflect/protoreflect"
 	"google.golang.org/protobuf/types/known/anypb"
@@ -119,4 +120,14 @@ func rangeMessages(m proto.Message, fn func(proto.Message)) {
 		}
 		return true
 	})
+}
+
+// collectTLSParams returns the cipher suites of every downstream TLS
+// context below m.
+func collectTLSParams(t testing.TB, m proto.Message) [][]string {
+	var out [][]string
+	for _, c := range collect[*tlsv3.DownstreamTlsContext](t, m) {
+		out = append(out, c.GetCommonTlsContext().GetTlsParams().GetCipherSuites())
+	}
+	return out
 }

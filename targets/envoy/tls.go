@@ -35,26 +35,45 @@ func isDHE(suite string) bool {
 	return strings.HasPrefix(suite, "DHE-") || strings.HasPrefix(suite, "EDH-")
 }
 
+// boringSSLSuites are the TLS 1.2 suite names Envoy's BoringSSL accepts
+// in cipher_suites; Envoy refuses to load a listener naming another.
+var boringSSLSuites = map[string]bool{
+	"ECDHE-ECDSA-AES128-GCM-SHA256": true, "ECDHE-RSA-AES128-GCM-SHA256": true,
+	"ECDHE-ECDSA-AES256-GCM-SHA384": true, "ECDHE-RSA-AES256-GCM-SHA384": true,
+	"ECDHE-ECDSA-CHACHA20-POLY1305": true, "ECDHE-RSA-CHACHA20-POLY1305": true,
+	"ECDHE-ECDSA-AES128-SHA": true, "ECDHE-RSA-AES128-SHA": true,
+	"ECDHE-ECDSA-AES256-SHA": true, "ECDHE-RSA-AES256-SHA": true,
+	"AES128-GCM-SHA256": true, "AES256-GCM-SHA384": true, "AES128-SHA": true, "AES256-SHA": true,
+}
+
+// unsupported reports a suite Envoy cannot use: DHE, or a name BoringSSL
+// does not know.
+func unsupported(suite string) bool { return isDHE(suite) || !boringSSLSuites[suite] }
+
 // Ciphers returns the TLS 1.2 suites Envoy is given for t: a Mozilla
-// profile's DHE suites are dropped (DroppedCiphers reports them); a
-// custom profile that pins a DHE suite is an error, since Envoy cannot
-// honour it.
+// profile's DHE suites (and any BoringSSL does not know) are dropped
+// (DroppedCiphers reports them); a custom profile that pins one is an
+// error, since Envoy cannot honour it.
 func Ciphers(t *ir.TLS) ([]string, error) {
 	var out []string
 	for _, c := range t.Ciphers {
-		if !isDHE(c) {
+		if !unsupported(c) {
 			out = append(out, c)
 			continue
 		}
 		if t.Profile == "custom" {
-			return nil, fmt.Errorf("cipher suite %s is DHE, which Envoy (BoringSSL) does not implement: remove it from the policy's ciphers", c)
+			what := "is not a suite Envoy (BoringSSL) implements"
+			if isDHE(c) {
+				what = "is DHE, which Envoy (BoringSSL) does not implement"
+			}
+			return nil, fmt.Errorf("cipher suite %s %s: remove it from the policy's ciphers", c, what)
 		}
 	}
 	return out, nil
 }
 
-// DroppedCiphers lists, per listener, the DHE suites of a Mozilla profile
-// that Envoy leaves out, for a warning.
+// DroppedCiphers lists, per listener, the suites of a Mozilla profile
+// that Envoy leaves out (DHE, or unknown to BoringSSL), for a warning.
 func DroppedCiphers(p *ir.Policy) map[string][]string {
 	out := map[string][]string{}
 	for _, l := range p.Listeners {
@@ -62,7 +81,7 @@ func DroppedCiphers(p *ir.Policy) map[string][]string {
 			continue
 		}
 		for _, c := range l.TLS.Ciphers {
-			if isDHE(c) {
+			if unsupported(c) {
 				out[l.Name] = append(out[l.Name], c)
 			}
 		}

@@ -9,8 +9,8 @@ import (
 	"github.com/rampart-policy/rampart/compiler/ir"
 )
 
-// Warnings reports, per listener, the DHE suites of a Mozilla profile
-// that Envoy leaves out (RMP410). targets.Check includes them.
+// Warnings reports, per listener, the suites of a Mozilla profile that
+// Envoy leaves out, DHE above all (RMP410). targets.Check includes them.
 func (*Target) Warnings(p *ir.Policy) diag.List {
 	dropped := DroppedCiphers(p)
 	names := make([]string, 0, len(dropped))
@@ -28,7 +28,7 @@ func (*Target) Warnings(p *ir.Policy) diag.List {
 		}
 		out.Add(diag.Diagnostic{Pos: diag.Pos{File: o.File, Line: o.Line, Col: o.Col}, Severity: diag.Warning,
 			Code: diag.CodeEnvoyDHEDropped, Control: ir.CtlTLS, Path: o.Path,
-			Message: fmt.Sprintf("target envoy leaves out the DHE cipher suites %s of the TLS profile on listener %s: BoringSSL does not implement DHE",
+			Message: fmt.Sprintf("target envoy leaves out the cipher suites %s of the TLS profile on listener %s: BoringSSL does not implement DHE (or these suites)",
 				strings.Join(dropped[n], ", "), n)})
 	}
 	return out
