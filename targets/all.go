@@ -1,6 +1,7 @@
 package targets
 
 import (
+	"github.com/rampart-policy/rampart/targets/envoy"
 	"github.com/rampart-policy/rampart/targets/goproxy"
 	"github.com/rampart-policy/rampart/targets/kong"
 	"github.com/rampart-policy/rampart/targets/nginx"
@@ -13,5 +14,6 @@ func All() []Target {
 		goproxy.New(),
 		nginx.New(),
 		kong.New(),
+		envoy.New(),
 	}
 }

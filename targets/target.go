@@ -53,7 +53,16 @@ func Check(t Target, p *ir.Policy) diag.List {
 			Message: fmt.Sprintf("target %s cannot enforce %s on %s%s: remove the control for this target, choose another target, or add a waiver (control %q, target %q)",
 				t.Name(), n.Control, where, detail, n.Control, t.Name())})
 	}
+	if w, ok := t.(Warner); ok {
+		out = append(out, w.Warnings(p)...)
+	}
 	return out.Sort()
+}
+
+// Warner is a target that also warns about what it enforces differently
+// from the policy's letter (Envoy leaving out a profile's DHE suites).
+type Warner interface {
+	Warnings(p *ir.Policy) diag.List
 }
 
 func waiverFor(p *ir.Policy, n ir.Need, target string) (ir.Waiver, bool) {

@@ -56,4 +56,6 @@ const (
 	CodeStrengthened     = "RMP702"
 	CodePostureChanged   = "RMP703"
 	CodeDiffGit          = "RMP704"
+	// Envoy target (RMP410–RMP419).
+	CodeEnvoyDHEDropped = "RMP410"
 )

@@ -91,6 +91,8 @@ var explanations = map[string]Explanation{
 		"rampart fails closed: when a target cannot enforce a control the policy asks for, build fails\nand names the control, the route and the target. Choose another target, delegate to rampart's\nauthorizer where the target supports it, or add a waiver (control, target, route, reason,\napprover, expires), which every report shows."},
 	CodeTargetBuild: {"a target cannot express the policy",
 		"A target refused to build the policy: a route's shape has no equivalent in the gateway's\nconfiguration language (two services on one nginx location, routes on one path with different\nCORS policies, …). Nothing is written; change the routes as the message says."},
+	CodeEnvoyDHEDropped: {"Envoy leaves out a profile's DHE cipher suites",
+		"Envoy uses BoringSSL, which does not implement finite-field Diffie-Hellman (DHE) suites. When\na Mozilla profile version lists DHE suites (or others BoringSSL does not know), the Envoy target\nleaves them out (the ECDHE suites remain) and warns; clients that can only do DHE cannot\nconnect to Envoy. A custom profile that pins such a suite does not compile for Envoy: remove\nthe suite from the policy's ciphers."},
 	CodeWaived: {"a control is waived on a target",
 		"A waiver covers a control the target cannot enforce. The build goes on, and the waiver appears\nin reports until it expires."},
 	CodeReportForeignRun: {"drift or probe results are for another policy",

@@ -12,7 +12,7 @@ import (
 )
 
 // TestExamplesValidate compiles every shipped example for Kong (each
-// sets edition "enterprise" and waives, in kong.cue, what Kong cannot
+// sets edition "enterprise" and waives, in targets.cue, what Kong cannot
 // do) and validates kong.yaml against Kong's published schemas (`make
 // demo` runs it).
 func TestExamplesValidate(t *testing.T) {

@@ -1,0 +1,143 @@
+package envoy
+
+import (
+	"context"
+	"fmt"
+	"strings"
+
+	"github.com/rampart-policy/rampart/compiler/ir"
+	"github.com/rampart-policy/rampart/targets/internal/targetapi"
+)
+
+// Artifact names.
+const (
+	YAMLFile = "envoy.yaml"
+	JSONFile = "envoy.json"
+)
+
+// Target is the Envoy target.
+type Target struct{}
+
+// New returns the Envoy target.
+func New() *Target { return &Target{} }
+
+// Name returns "envoy".
+func (*Target) Name() string { return "envoy" }
+
+// Capabilities lists exactly the controls Build emits for p. Controls
+// Envoy has no filter for are delegated to rampart's authorizer when the
+// policy names one and missing otherwise, so targets.Check fails closed.
+func (*Target) Capabilities(p *ir.Policy) targetapi.Capabilities {
+	native := func(m string) targetapi.Support { return targetapi.Support{Mechanism: m} }
+	caps := targetapi.Capabilities{
+		ir.CtlTLS:             native("DownstreamTlsContext"),
+		ir.CtlMTLS:            native("require_client_certificate, validation_context, rbac on x-forwarded-client-cert subject"),
+		ir.CtlHSTS:            native("response_headers_to_add Strict-Transport-Security"),
+		ir.CtlRedirect:        native("plaintext listener, https_redirect"),
+		ir.CtlUpstreamTLS:     native("UpstreamTlsContext"),
+		ir.CtlRateLimit:       native("local_ratelimit, remote_address descriptor"),
+		ir.CtlRateLimitHeader: native("local_ratelimit, request_headers descriptor"),
+		ir.CtlBodyLimit:       native("buffer max_request_bytes"),
+		ir.CtlHeaderLimit:     native("max_request_headers_kb"),
+		ir.CtlTimeouts:        native("request_headers_timeout, idle_timeout, route timeout"),
+		ir.CtlMethods:         native(":method route match, direct_response 405"),
+		ir.CtlContentTypes:    native("content-type route match, direct_response 415"),
+		ir.CtlUndeclared:      native("virtual host domains, direct_response 404"),
+		ir.CtlCORS:            native("cors"),
+		ir.CtlHeaders:         native("response_headers_to_add, response_headers_to_remove server"),
+	}
+	if sink := accessLogSink(p); sink != "" {
+		caps[ir.CtlAccessLog] = native(sink)
+		if redactionsOK(p) {
+			caps[ir.CtlRedact] = native("JSON log without headers; query omitted when a key is redacted; identity redacted by the authorizer")
+		}
+	} else if waived(p, ir.CtlAccessLog, "") {
+		// no access log is written, so nothing in it needs hiding
+		caps[ir.CtlRedact] = native("no access log written (logging.access waived for envoy)")
+	}
+	if nativeJWT(p) {
+		caps[ir.CtlJWT] = native("jwt_authn")
+	}
+	if nativeRules(p) {
+		caps[ir.CtlAuthzRules] = native("rbac on jwt_authn payload metadata")
+	}
+	if p.Targets.AuthorizerURL != "" {
+		delegated := targetapi.Support{Mechanism: "ext_authz to rampart's authorizer", Delegated: true}
+		for _, c := range []string{ir.CtlAPIKey, ir.CtlIntrospection, ir.CtlMTLSAuthn, ir.CtlRateLimitSubject,
+			ir.CtlRateLimitAPIKey, ir.CtlRateLimitShared, ir.CtlAuthFailures} {
+			caps[c] = delegated
+		}
+		if _, ok := caps[ir.CtlJWT]; !ok {
+			caps[ir.CtlJWT] = targetapi.Support{Mechanism: "ext_authz to rampart's authorizer, then jwt_authn", Delegated: true}
+		}
+		if _, ok := caps[ir.CtlAuthzRules]; !ok {
+			caps[ir.CtlAuthzRules] = delegated
+		}
+	}
+	return caps
+}
+
+// Build writes envoy.yaml and envoy.json after checking that every
+// control the policy needs is enforced or waived, and verifies both:
+// each re-parses into a Bootstrap equal to the one built, and the
+// bootstrap and every message packed in it pass ValidateAll.
+func (t *Target) Build(ctx context.Context, p *ir.Policy) ([]targetapi.Artifact, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	if err := p.Validate(); err != nil {
+		return nil, fmt.Errorf("envoy: invalid IR: %w", err)
+	}
+	if err := t.unenforced(p); err != nil {
+		return nil, err
+	}
+	bs, err := newEmitter(p).bootstrap()
+	if err != nil {
+		return nil, fmt.Errorf("envoy: %w", err)
+	}
+	jsonData, yamlData, err := Marshal(bs)
+	if err != nil {
+		return nil, fmt.Errorf("envoy: %w", err)
+	}
+	for _, a := range []struct {
+		name string
+		data []byte
+	}{{JSONFile, jsonData}, {YAMLFile, yamlData}} {
+		if err := Verify(a.data, bs); err != nil {
+			return nil, fmt.Errorf("envoy: internal error: %s: %w", a.name, err)
+		}
+	}
+	return []targetapi.Artifact{{Path: JSONFile, Data: jsonData}, {Path: YAMLFile, Data: yamlData}}, nil
+}
+
+// unenforced fails the build on any control the policy needs that Envoy
+// does not enforce and no waiver covers: Build never writes a bootstrap
+// that silently drops a control, even when called without targets.Check.
+func (t *Target) unenforced(p *ir.Policy) error {
+	caps := t.Capabilities(p)
+	var missing []string
+	for _, n := range p.Needs() {
+		if _, ok := caps[n.Control]; ok || waived(p, n.Control, n.Route) {
+			continue
+		}
+		where := "the policy"
+		if n.Route != "" {
+			where = "route " + n.Route
+		}
+		missing = append(missing, n.Control+" on "+where)
+	}
+	if len(missing) > 0 {
+		return fmt.Errorf("envoy: target envoy cannot enforce %s", strings.Join(missing, ", "))
+	}
+	return nil
+}
+
+// waived reports whether a waiver excuses control on route for Envoy.
+func waived(p *ir.Policy, control, route string) bool {
+	for _, w := range p.Waivers {
+		if w.Covers(control, "envoy", route) {
+			return true
+		}
+	}
+	return false
+}
