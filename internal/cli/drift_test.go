@@ -1,0 +1,187 @@
+package cli
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"net/http"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/rampart-policy/rampart/drift"
+)
+
+const driftPolicy = `package shop
+
+metadata: {name: "shop", owner: "Security <sec@example.com>"}
+listeners: public: {port: 443, hosts: ["api.example.com"], tls: {certificate: {cert: %q, key: %q}, hsts: {}}}
+authentication: keys: {kind: "apiKey", consumers: acme: {keyHash: "sha256:2bb80d537b1da3e38bd30361aa855686bde0eacd7162fef6a25fe97bf527a25b", roles: ["reader"]}}
+services: shop: {
+	upstream: {url: "https://127.0.0.1:1", tls: {}}
+	listeners: ["public"]
+	authentication: ["keys"]
+	routes: items: {
+		path: "/items", methods: ["GET"], allow: [{roles: ["reader"]}]
+		rateLimits: "per-ip": {requests: 10, per: "second", burst: 5, key: "ip"}
+	}
+}
+`
+
+// startServe builds the policy in dir for goproxy and runs `rampart
+// serve --config` on it in-process until the test ends; it returns the
+// config file and the admin address.
+func startServe(t *testing.T, dir string) (string, string) {
+	t.Helper()
+	var out, errb bytes.Buffer
+	if code := Main([]string{"build", "--target", "goproxy", "-o", filepath.Join(dir, "out"), filepath.Join(dir, "policy")}, strings.NewReader(""), &out, &errb); code != 0 {
+		t.Fatalf("build exit %d: %s", code, errb.String())
+	}
+	conf := filepath.Join(dir, "out", "goproxy", "rampart-proxy.json")
+	admin := freePort(t)
+	ctx, cancel := context.WithCancel(context.Background())
+	var sout, serr syncWriter
+	done := make(chan int)
+	go func() {
+		done <- Run(ctx, []string{"serve", "--config", conf, "--listen", "public=" + freePort(t), "--admin", admin}, strings.NewReader(""), &sout, &serr)
+	}()
+	t.Cleanup(func() {
+		cancel()
+		select {
+		case <-done:
+		case <-time.After(20 * time.Second):
+			t.Error("serve did not shut down")
+		}
+	})
+	for i := 0; ; i++ {
+		if resp, err := http.Get("http://" + admin + "/healthz"); err == nil {
+			resp.Body.Close()
+			break
+		}
+		if i == 100 {
+			t.Fatalf("serve did not start:\n%s", serr.String())
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	return conf, admin
+}
+
+// runDriftCLI runs rampart drift and returns its exit code and output.
+func runDriftCLI(args ...string) (int, string, string) {
+	var out, errb bytes.Buffer
+	code := Main(append([]string{"drift"}, args...), strings.NewReader(""), &out, &errb)
+	return code, out.String(), errb.String()
+}
+
+// TestDriftGoproxyServe runs a real `rampart serve`, checks that drift
+// finds nothing, changes the served config behind rampart's back (a
+// header removed, a rate limit raised, upstream verification turned
+// off), waits for the reload and checks each weakening is reported.
+func TestDriftGoproxyServe(t *testing.T) {
+	dir := t.TempDir()
+	cert, key := selfSigned(t, dir)
+	os.MkdirAll(filepath.Join(dir, "policy"), 0o755)
+	os.WriteFile(filepath.Join(dir, "policy", "policy.cue"), []byte(fmt.Sprintf(driftPolicy, cert, key)), 0o644)
+	conf, admin := startServe(t, dir)
+	policy := filepath.Join(dir, "policy")
+	code, stdout, stderr := runDriftCLI("--target", "goproxy", "--live", "http://"+admin, policy)
+	if code != 0 || !strings.Contains(stdout, "no drift") {
+		t.Fatalf("untouched: exit %d\n%s%s", code, stdout, stderr)
+	}
+	header := tamperProxyConfig(t, conf)
+	waitConfig(t, admin, `"insecureSkipVerify": true`)
+	code, stdout, stderr = runDriftCLI("--target", "goproxy", "--live", "http://"+admin, "--format", "json", policy)
+	if code != ExitDrift {
+		t.Fatalf("tampered: exit %d, want 2\n%s%s", code, stdout, stderr)
+	}
+	rs, err := drift.ReadJSON(strings.NewReader(stdout))
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := map[string]bool{
+		"headers missing header " + header: false,
+		"ratelimit changed rate":           false,
+		"tls.upstream changed":             false,
+	}
+	for _, f := range rs[0].Findings {
+		if f.Severity != drift.Weakening {
+			t.Errorf("unexpected severity: %+v", f)
+		}
+		for k := range want {
+			parts := strings.SplitN(k, " ", 3)
+			if f.Control == parts[0] && string(f.Direction) == parts[1] && (len(parts) < 3 || strings.Contains(f.Message, parts[2])) {
+				want[k] = true
+			}
+		}
+	}
+	for k, found := range want {
+		if !found {
+			t.Errorf("not found: %s\n%s", k, stdout)
+		}
+	}
+	if len(rs[0].Findings) != len(want) {
+		t.Errorf("want %d findings, got %d:\n%s", len(want), len(rs[0].Findings), stdout)
+	}
+	code, stdout, _ = runDriftCLI("--target", "goproxy", "--live", "http://"+admin, "--format", "sarif", policy)
+	if code != ExitDrift || !json.Valid([]byte(stdout)) || !strings.Contains(stdout, `"ruleId": "tls.upstream"`) {
+		t.Errorf("sarif: exit %d\n%s", code, stdout)
+	}
+}
+
+// tamperProxyConfig edits the served config file in place and returns
+// the name of the header it removed.
+func tamperProxyConfig(t *testing.T, conf string) string {
+	t.Helper()
+	data, err := os.ReadFile(conf)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var c map[string]any
+	json.Unmarshal(data, &c)
+	route := c["routes"].([]any)[0].(map[string]any)
+	headers := route["headers"].([]any)
+	if len(headers) == 0 {
+		t.Fatal("the route has no headers to remove")
+	}
+	name := headers[0].(map[string]any)["name"].(string)
+	route["headers"] = headers[1:]
+	route["rateLimits"].([]any)[0].(map[string]any)["ratePerSecond"] = 1000
+	c["upstreams"].([]any)[0].(map[string]any)["insecureSkipVerify"] = true
+	out, _ := json.MarshalIndent(c, "", "  ")
+	if err := os.WriteFile(conf, out, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	return name
+}
+
+// waitConfig waits until the admin API's /config contains want.
+func waitConfig(t *testing.T, admin, want string) {
+	t.Helper()
+	for i := 0; ; i++ {
+		resp, err := http.Get("http://" + admin + "/config")
+		if err == nil {
+			var b bytes.Buffer
+			b.ReadFrom(resp.Body)
+			resp.Body.Close()
+			if strings.Contains(b.String(), want) {
+				return
+			}
+		}
+		if i == 100 {
+			t.Fatalf("the served config never showed %s", want)
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+}
+
+func TestDriftUsageExitsOne(t *testing.T) {
+	for _, args := range [][]string{{}, {"."}, {"--target", "nginx", "."}, {"--bogus"}, {"--target", "kong", "--live", "x", "."},
+		{"--format", "xml", "--target", "nginx", "--live", "x", "."}} {
+		if code, _, stderr := runDriftCLI(args...); code != ExitDriftError || stderr == "" {
+			t.Errorf("drift %v: exit %d, stderr %q", args, code, stderr)
+		}
+	}
+}
