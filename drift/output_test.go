@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"strings"
 	"testing"
+	"unicode"
 
 	"github.com/santhosh-tekuri/jsonschema/v6"
 
@@ -82,4 +83,22 @@ func TestSARIFValid(t *testing.T) {
 	if sch.Validate(doc) == nil {
 		t.Errorf("schema accepted level fatal")
 	}
+}
+
+// FuzzWriteText checks that whatever a live gateway puts in a value,
+// plain text output holds no control character but newlines.
+func FuzzWriteText(f *testing.F) {
+	f.Add("TLSv1", "server[x]", "\x1b[2J\x1b[31mfake")
+	f.Fuzz(func(t *testing.T, actual, path, msg string) {
+		rs := []Result{{Kind: KindDrift, Source: msg, Target: path, Findings: []Finding{{Control: "tls", Route: msg,
+			Direction: Changed, Severity: Weakening, Path: path, Expected: "x", Actual: actual, Message: msg,
+			Origin: ir.Origin{File: path, Path: actual}}}}}
+		var b bytes.Buffer
+		if err := WriteText(&b, rs, false); err != nil {
+			t.Fatal(err)
+		}
+		if strings.ContainsFunc(b.String(), func(r rune) bool { return r != '\n' && unicode.IsControl(r) }) {
+			t.Errorf("control character in output: %q", b.String())
+		}
+	})
 }

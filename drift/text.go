@@ -3,6 +3,9 @@ package drift
 import (
 	"fmt"
 	"io"
+	"strconv"
+	"strings"
+	"unicode"
 
 	"github.com/rampart-policy/rampart/compiler/ir"
 )
@@ -41,8 +44,8 @@ func writeResult(w io.Writer, r *Result, color bool) error {
 	if r.Drifted() {
 		status = paint(red, fmt.Sprintf("%d finding(s), %d weakening", len(r.Findings), countWeakening(r)))
 	}
-	if _, err := fmt.Fprintf(w, "%s %s: policy %q, target %s, %s: %s (%d checks)\n",
-		paint(bold, r.Kind), r.Source, r.Policy, r.Target, r.Kind, status, len(r.Checks)); err != nil {
+	if _, err := fmt.Fprintf(w, "%s %s: policy %q, target %s: %s (%d checks)\n",
+		paint(bold, r.Kind), clean(r.Source), r.Policy, clean(r.Target), status, len(r.Checks)); err != nil {
 		return err
 	}
 	for _, f := range r.Findings {
@@ -61,20 +64,30 @@ func writeFinding(w io.Writer, f Finding, paint func(c, s string) string) error 
 	if where == "" {
 		where = "policy"
 	}
-	head := fmt.Sprintf("%s %s [%s] %s, %s", marks[f.Direction], f.Control, where, f.Direction, f.Severity)
+	head := fmt.Sprintf("%s %s [%s] %s, %s", marks[f.Direction], clean(f.Control), clean(where), f.Direction, f.Severity)
 	fmt.Fprintf(w, "  %s\n", paint(colours[f.Severity], head))
-	fmt.Fprintf(w, "      %s\n", f.Message)
+	fmt.Fprintf(w, "      %s\n", clean(f.Message))
 	if f.Path != "" {
-		fmt.Fprintf(w, "      at:       %s\n", f.Path)
+		fmt.Fprintf(w, "      at:       %s\n", clean(f.Path))
 	}
 	if f.Expected != "" {
-		fmt.Fprintf(w, "      expected: %s\n", f.Expected)
+		fmt.Fprintf(w, "      expected: %s\n", clean(f.Expected))
 	}
 	if f.Actual != "" {
-		fmt.Fprintf(w, "      actual:   %s\n", f.Actual)
+		fmt.Fprintf(w, "      actual:   %s\n", clean(f.Actual))
 	}
-	_, err := fmt.Fprintf(w, "      policy:   %s\n", originText(f.Origin))
+	_, err := fmt.Fprintf(w, "      policy:   %s\n", clean(originText(f.Origin)))
 	return err
+}
+
+// clean escapes control characters: live values come from the gateway,
+// and a crafted one must not move the cursor or recolour a terminal.
+func clean(s string) string {
+	if !strings.ContainsFunc(s, unicode.IsControl) {
+		return s
+	}
+	q := strconv.Quote(s)
+	return q[1 : len(q)-1]
 }
 
 var marks = map[Direction]string{Missing: "-", Unexpected: "+", Changed: "~"}

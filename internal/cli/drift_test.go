@@ -125,6 +125,22 @@ func TestDriftGoproxyServe(t *testing.T) {
 	if len(rs[0].Findings) != len(want) {
 		t.Errorf("want %d findings, got %d:\n%s", len(want), len(rs[0].Findings), stdout)
 	}
+	saved := filepath.Join(dir, "config.json")
+	resp, err := http.Get("http://" + admin + "/config")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var body bytes.Buffer
+	body.ReadFrom(resp.Body)
+	resp.Body.Close()
+	os.WriteFile(saved, body.Bytes(), 0o644)
+	sources := filepath.Join(dir, "sources")
+	os.WriteFile(sources, []byte("# two views of one proxy\ngoproxy http://"+admin+"\ngoproxy "+saved+"\n"), 0o644)
+	code, stdout, stderr = runDriftCLI("--sources", sources, "--parallel", "2", policy)
+	if code != ExitDrift || strings.Count(stdout, "drift ") != 2 || !strings.Contains(stderr, "[2/2] goproxy") ||
+		strings.Count(stdout, "~ tls.upstream [policy] changed, weakening") != 2 {
+		t.Errorf("sources: exit %d\nstdout:\n%s\nstderr:\n%s", code, stdout, stderr)
+	}
 	code, stdout, _ = runDriftCLI("--target", "goproxy", "--live", "http://"+admin, "--format", "sarif", policy)
 	if code != ExitDrift || !json.Valid([]byte(stdout)) || !strings.Contains(stdout, `"ruleId": "tls.upstream"`) {
 		t.Errorf("sarif: exit %d\n%s", code, stdout)
@@ -179,9 +195,18 @@ func waitConfig(t *testing.T, admin, want string) {
 
 func TestDriftUsageExitsOne(t *testing.T) {
 	for _, args := range [][]string{{}, {"."}, {"--target", "nginx", "."}, {"--bogus"}, {"--target", "kong", "--live", "x", "."},
-		{"--format", "xml", "--target", "nginx", "--live", "x", "."}} {
+		{"--format", "xml", "--target", "nginx", "--live", "x", "."}, {"--sources", "/nonexistent", "."}} {
 		if code, _, stderr := runDriftCLI(args...); code != ExitDriftError || stderr == "" {
 			t.Errorf("drift %v: exit %d, stderr %q", args, code, stderr)
+		}
+	}
+}
+
+func TestProbeUsageExitsOne(t *testing.T) {
+	for _, args := range [][]string{{}, {"https://127.0.0.1:1"}, {"--bogus", "a", "b"}, {"--format", "xml", "https://127.0.0.1:1", "."}} {
+		var out, errb bytes.Buffer
+		if code := Main(append([]string{"probe"}, args...), strings.NewReader(""), &out, &errb); code != ExitDriftError || errb.String() == "" {
+			t.Errorf("probe %v: exit %d, stderr %q", args, code, errb.String())
 		}
 	}
 }
