@@ -120,6 +120,7 @@ func (c *comparer) server(ws, gs *server) {
 		} {
 			c.d.Set(with(at, s.ctl, s.name), s.name, split(ws.settings[s.name], s.sep), split(gs.settings[s.name], s.sep), drift.HigherWeakens)
 		}
+		c.d.Value(with(at, ir.CtlTLS, "ssl_session_tickets"), "ssl_session_tickets", ws.settings["ssl_session_tickets"], gs.settings["ssl_session_tickets"], drift.AnyWeakens)
 		c.d.Value(with(at, ir.CtlMTLS, "ssl_verify_client"), "ssl_verify_client", ws.settings["ssl_verify_client"], gs.settings["ssl_verify_client"], drift.AnyWeakens)
 	}
 	c.d.Value(with(at, ir.CtlHeaders, "server_tokens"), "server_tokens", ws.settings["server_tokens"], gs.settings["server_tokens"], drift.AnyWeakens)

@@ -31,7 +31,7 @@ func (c *comparer) location(server drift.At, wl, gl *location) {
 	for _, t := range []string{"client_body_timeout", "keepalive_timeout", "proxy_connect_timeout", "proxy_read_timeout", "proxy_send_timeout"} {
 		c.number(with(at, ir.CtlTimeouts, t), t, wl.settings, gl.settings, seconds)
 	}
-	c.d.Value(with(at, ir.CtlUpstreamTLS, "proxy_ssl_verify"), "proxy_ssl_verify", wl.settings["proxy_ssl_verify"], gl.settings["proxy_ssl_verify"], drift.AnyWeakens)
+	c.upstream(at, wl.settings, gl.settings)
 	c.d.Value(c.authAt(at, r), "auth_request", wl.settings["auth_request"], gl.settings["auth_request"], drift.AnyWeakens)
 	c.d.Value(c.originAt(with(at, ir.CtlAccessLog, "access_log"), r, c.p.Logging.Origin), "access_log", wl.settings["access_log"], gl.settings["access_log"], drift.AnyWeakens)
 	if wl.methods != nil || gl.methods != nil {
@@ -39,6 +39,19 @@ func (c *comparer) location(server drift.At, wl, gl *location) {
 	}
 	c.headers(at, r, wl.headers, gl.headers)
 	c.limits(at, r, wl.limits, gl.limits)
+}
+
+// upstream compares how the location reaches its upstream: the target
+// (an https upstream turned http, or the authorizer's address changed),
+// certificate verification, and the TLS versions and ciphers offered.
+func (c *comparer) upstream(at drift.At, w, g map[string]string) {
+	for _, name := range []string{"proxy_pass", "proxy_ssl_verify", "proxy_ssl_trusted_certificate"} {
+		c.d.Value(with(at, ir.CtlUpstreamTLS, name), name, w[name], g[name], drift.AnyWeakens)
+	}
+	if strings.HasPrefix(w["proxy_pass"], "https://") {
+		c.d.Set(with(at, ir.CtlUpstreamTLS, "proxy_ssl_protocols"), "proxy_ssl_protocols", split(w["proxy_ssl_protocols"], " "), split(g["proxy_ssl_protocols"], " "), drift.HigherWeakens)
+		c.d.Set(with(at, ir.CtlUpstreamTLS, "proxy_ssl_ciphers"), "proxy_ssl_ciphers", split(w["proxy_ssl_ciphers"], ":"), split(g["proxy_ssl_ciphers"], ":"), drift.HigherWeakens)
+	}
 }
 
 // route returns the first route a generated location's comment names.
