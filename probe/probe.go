@@ -30,6 +30,10 @@ type Options struct {
 	Timeout time.Duration
 	// SkipRateLimit leaves out the rate-limit probe.
 	SkipRateLimit bool
+	// APIKey, if set, is an API key of one of the policy's consumers: the
+	// probe sends it to routes whose rules do not allow its roles and
+	// expects 403. It is never printed.
+	APIKey string
 }
 
 // prober holds one run's state.
@@ -41,6 +45,11 @@ type prober struct {
 	addr   string
 	client *http.Client
 	d      *drift.Diff
+	apiKey string
+	key    struct {
+		keyHolder
+		ok bool
+	}
 }
 
 // Run probes the endpoint and returns the checks made and the findings.
@@ -101,11 +110,20 @@ func newProber(p *ir.Policy, o Options) (*prober, error) {
 		// as a finding; here the requests must get through to be checked.
 		TLSClientConfig:   &tls.Config{ServerName: host, InsecureSkipVerify: true},
 		DisableKeepAlives: true,
-		DialContext:       (&net.Dialer{Timeout: 10 * time.Second}).DialContext,
+		// Wait for 100 Continue (or a refusal) before sending a body.
+		ExpectContinueTimeout: 5 * time.Second,
+		DialContext:           (&net.Dialer{Timeout: 10 * time.Second}).DialContext,
 	}
 	client := &http.Client{Transport: tr, Timeout: 10 * time.Second,
 		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
-	return &prober{p: p, l: l, base: u, host: host, addr: addr, client: client, d: drift.NewDiff("")}, nil
+	pr := &prober{p: p, l: l, base: u, host: host, addr: addr, client: client, d: drift.NewDiff(""), apiKey: o.APIKey}
+	if o.APIKey != "" {
+		pr.key.keyHolder, pr.key.ok = findKey(p, o.APIKey)
+		if !pr.key.ok {
+			return nil, fmt.Errorf("probe: the API key given matches no consumer of the policy")
+		}
+	}
+	return pr, nil
 }
 
 // pickListener chooses the listener the endpoint serves.

@@ -2,8 +2,12 @@ package probe_test
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"encoding/json"
 	"fmt"
+	"io"
+	"net/http"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -29,6 +33,7 @@ type gateway struct {
 	dir      string
 	proxyURL string // the proxy's public listener
 	conf     string // the proxy's config file
+	admin    string // the proxy's admin address
 }
 
 // startGateway compiles hospital-records, localises it and runs `rampart
@@ -41,6 +46,7 @@ func startGateway(t *testing.T) *gateway {
 	}
 	dir := t.TempDir()
 	livetest.Localise(t, p, livetest.NewCerts(t, dir, "records.hospital.example", "lab-gw.hospital.example"), dir)
+	addAuditor(t, p)
 	authz := fmt.Sprintf("127.0.0.1:%d", livetest.FreePort(t))
 	p.Targets.AuthorizerURL = "http://" + authz
 	g := &gateway{p: p, dir: dir, conf: filepath.Join(dir, "rampart-proxy.json")}
@@ -50,7 +56,8 @@ func startGateway(t *testing.T) *gateway {
 	}
 	data, _ := json.MarshalIndent(cfg, "", "  ")
 	os.WriteFile(g.conf, data, 0o644)
-	args := []string{"serve", "--config", g.conf, "--authorizer", authz, "--admin", "off"}
+	g.admin = fmt.Sprintf("127.0.0.1:%d", livetest.FreePort(t))
+	args := []string{"serve", "--config", g.conf, "--authorizer", authz, "--admin", g.admin}
 	for _, l := range p.Listeners {
 		addr := fmt.Sprintf("127.0.0.1:%d", livetest.FreePort(t))
 		args = append(args, "--listen", l.Name+"="+addr)
@@ -77,6 +84,24 @@ func startGateway(t *testing.T) *gateway {
 	return g
 }
 
+// auditorKey is the API key of a consumer the test adds, whose role no
+// route allows.
+const auditorKey = "probe-auditor-key"
+
+// addAuditor adds the auditor consumer to the policy's API-key provider.
+func addAuditor(t *testing.T, p *ir.Policy) {
+	t.Helper()
+	sum := sha256.Sum256([]byte(auditorKey))
+	for _, pv := range p.Providers {
+		if pv.APIKey != nil {
+			pv.APIKey.Consumers = append(pv.APIKey.Consumers, &ir.Consumer{Name: "auditor",
+				KeyHash: "sha256:" + hex.EncodeToString(sum[:]), Roles: []string{"auditor"}})
+			return
+		}
+	}
+	t.Fatal("example has no API-key provider")
+}
+
 func public(p *ir.Policy) *ir.Listener {
 	for _, l := range p.Listeners {
 		if l.Name == "public" {
@@ -88,7 +113,7 @@ func public(p *ir.Policy) *ir.Listener {
 
 func run(t *testing.T, p *ir.Policy, url string) drift.Result {
 	t.Helper()
-	r, err := probe.Run(context.Background(), p, probe.Options{URL: url, Listener: "public", Timeout: time.Minute})
+	r, err := probe.Run(context.Background(), p, probe.Options{URL: url, Listener: "public", Timeout: time.Minute, APIKey: auditorKey})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -127,6 +152,7 @@ func TestProbeNginx(t *testing.T) {
 		{ir.CtlHeaders, "patient-records/patient", ""},      // X-Frame-Options dropped
 		{ir.CtlBodyLimit, "patient-records/encounters", ""}, // body limit raised
 		{ir.CtlAPIKey, "billing/claims", "502"},             // auth_request removed: proxied unauthenticated
+		{ir.CtlAuthzRules, "billing/claims", "502"},         // … and to a wrong role
 	}
 	for _, w := range want {
 		if !has(r, w.control, w.route, w.actual) {
@@ -143,7 +169,7 @@ func TestProbeNginx(t *testing.T) {
 
 // TestProbeProxy probes rampart's own proxy serving the example: every
 // check passes; then its config file is weakened behind its back (a CBC
-// suite, a route made public, a rate limit and a header removed, a public
+// suite, a route's rules opened to any authenticated caller, a rate limit and a header removed, a public
 // route's body limit raised) and, once reloaded, each weakening must be caught.
 func TestProbeProxy(t *testing.T) {
 	g := startGateway(t)
@@ -153,14 +179,14 @@ func TestProbeProxy(t *testing.T) {
 		t.Fatalf("untouched: %d checks\n%s", len(r.Checks), text(r))
 	}
 	weakenProxy(t, g.conf)
-	time.Sleep(3 * time.Second) // serve polls its config file every 2 s
+	waitServed(t, g.admin, `"anyAuthenticated": true`) // serve polls its config file every 2 s
 	r = run(t, g.p, g.proxyURL)
 	want := []struct{ control, route, actual string }{
 		{ir.CtlTLS, "", "ECDHE-ECDSA-AES128-SHA"},
 		{ir.CtlRateLimit, "identity/token", ""},
 		{ir.CtlHeaders, "patient-records/patient", ""},
 		{ir.CtlBodyLimit, "identity/token", ""},
-		{ir.CtlAPIKey, "billing/claims", ""},
+		{ir.CtlAuthzRules, "billing/claims", ""},
 	}
 	for _, w := range want {
 		if !has(r, w.control, w.route, w.actual) {
@@ -172,6 +198,9 @@ func TestProbeProxy(t *testing.T) {
 	}
 	if t.Failed() {
 		t.Log(text(r))
+		for _, c := range r.Checks {
+			t.Logf("%s %s %s %v", c.Control, c.Route, c.Name, c.Passed)
+		}
 	}
 }
 
@@ -194,7 +223,7 @@ func weakenProxy(t *testing.T, path string) {
 		r := r.(map[string]any)
 		switch r["id"] {
 		case "billing/claims":
-			r["public"], r["providers"], r["rules"] = true, []any{}, []any{}
+			r["rules"] = []any{map[string]any{"anyAuthenticated": true}}
 		case "identity/token":
 			r["rateLimits"] = []any{}
 			r["limits"].(map[string]any)["maxBodyBytes"] = 100 << 20
@@ -288,4 +317,22 @@ func (w *syncBuf) Write(p []byte) (int, error) {
 	w.mu.Lock()
 	defer w.mu.Unlock()
 	return w.b.Write(p)
+}
+
+// waitServed waits until the proxy's admin /config shows want.
+func waitServed(t *testing.T, admin, want string) {
+	t.Helper()
+	for i := 0; ; i++ {
+		if resp, err := http.Get("http://" + admin + "/config"); err == nil {
+			b, _ := io.ReadAll(resp.Body)
+			resp.Body.Close()
+			if strings.Contains(string(b), want) {
+				return
+			}
+		}
+		if i == 200 {
+			t.Fatalf("the proxy never served a config with %s", want)
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
 }

@@ -10,13 +10,14 @@ import (
 
 	"github.com/rampart-policy/rampart/drift"
 	"github.com/rampart-policy/rampart/probe"
+	"github.com/rampart-policy/rampart/proxy/secrets"
 )
 
 func newProbeCmd(s *streams) *cobra.Command {
 	var o probe.Options
-	var format string
+	var format, keyRef string
 	cmd := &cobra.Command{
-		Use:   "probe [--host NAME] [--listener NAME] [--format text|json|sarif] URL PATH",
+		Use:   "probe [--host NAME] [--listener NAME] [--api-key-ref REF] [--format text|json|sarif] URL PATH",
 		Short: "Check a live endpoint against the policy from the outside",
 		Long: `probe compiles the policy in PATH and checks the endpoint at URL from the
 outside, whatever gateway serves it: TLS versions and TLS 1.2 cipher suites
@@ -25,7 +26,9 @@ unauthenticated request answered 401, a body one byte over the limit answered
 413, an undeclared method answered 405, CORS refused to an undeclared origin,
 and the IP rate limit with the smallest budget answering 429 within it. It
 sends one request per check and at most the budget plus a few for the rate
-limit, all under --timeout. Exit 0: every check passed; 2: findings; 1: error.`,
+limit, all under --timeout. With --api-key-ref, a consumer's key (read from the
+environment or a file, never from the command line) is sent to every route
+whose rules do not allow its roles, which must answer 403. Exit 0: every check passed; 2: findings; 1: error.`,
 		Args: func(cmd *cobra.Command, args []string) error {
 			if len(args) != 2 {
 				return driftError(fmt.Errorf("probe takes URL and PATH (a policy directory), got %d arguments", len(args)))
@@ -37,6 +40,13 @@ limit, all under --timeout. Exit 0: every check passed; 2: findings; 1: error.`,
 				return driftError(fmt.Errorf("--format %q: want text, json or sarif", format))
 			}
 			o.URL = args[0]
+			if keyRef != "" {
+				key, err := secrets.FromEnvironment(keyRef)
+				if err != nil {
+					return driftError(fmt.Errorf("--api-key-ref: %w", err))
+				}
+				o.APIKey = key
+			}
 			return runProbe(cmd.Context(), s, o, format, args[1])
 		},
 	}
@@ -45,6 +55,7 @@ limit, all under --timeout. Exit 0: every check passed; 2: findings; 1: error.`,
 	f.StringVar(&o.Listener, "listener", "", "policy listener the URL serves (default: by host, then port)")
 	f.StringVar(&format, "format", "text", "output format: text, json or sarif")
 	f.DurationVar(&o.Timeout, "timeout", time.Minute, "time allowed for the whole probe")
+	f.StringVar(&keyRef, "api-key-ref", "", "env:NAME or file:PATH holding a consumer's API key: routes whose rules do not allow its roles must answer 403")
 	f.BoolVar(&o.SkipRateLimit, "skip-rate-limit", false, "do not probe the rate limit")
 	cmd.SetFlagErrorFunc(func(_ *cobra.Command, err error) error { return driftError(err) })
 	return cmd

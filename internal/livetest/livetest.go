@@ -14,6 +14,9 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
+	"strconv"
+	"strings"
 	"syscall"
 	"testing"
 	"time"
@@ -159,10 +162,29 @@ func (n *Nginx) Reload(t testing.TB, conf []byte) {
 	if out, err := exec.Command(n.bin, "-t", "-q", "-p", n.Dir, "-c", n.Conf).CombinedOutput(); err != nil {
 		t.Fatalf("tampered config does not pass nginx -t: %v\n%s", err, out)
 	}
+	old := n.workers()
 	if err := n.cmd.Process.Signal(syscall.SIGHUP); err != nil {
 		t.Fatal(err)
 	}
-	time.Sleep(500 * time.Millisecond)
+	// The reload is done when every worker that ran the old config has
+	// exited and new ones run.
+	for i := 0; ; i++ {
+		now := n.workers()
+		if len(now) > 0 && !slices.ContainsFunc(now, func(w string) bool { return slices.Contains(old, w) }) {
+			return
+		}
+		if i == 200 {
+			t.Fatalf("nginx did not reload: workers %v before, %v now", old, now)
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+}
+
+// workers lists the master's child processes (Linux /proc).
+func (n *Nginx) workers() []string {
+	pid := strconv.Itoa(n.cmd.Process.Pid)
+	b, _ := os.ReadFile("/proc/" + pid + "/task/" + pid + "/children")
+	return strings.Fields(string(b))
 }
 
 // Source is the drift source that reads this nginx's configuration.
