@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"net/http"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -209,4 +210,76 @@ func TestProbeUsageExitsOne(t *testing.T) {
 			t.Errorf("probe %v: exit %d, stderr %q", args, code, errb.String())
 		}
 	}
+}
+
+// terraformBinary is terraform 1.5.7 ($RAMPART_TERRAFORM, else the one
+// .ci/run installs in $(go env GOPATH)/bin).
+func terraformBinary(t *testing.T) string {
+	if p := os.Getenv("RAMPART_TERRAFORM"); p != "" {
+		return p
+	}
+	out, err := exec.Command("go", "env", "GOPATH").Output()
+	p := filepath.Join(strings.TrimSpace(string(out)), "bin", "terraform")
+	if _, serr := os.Stat(p); err != nil || serr != nil {
+		t.Fatalf("terraform 1.5.7 is required: set RAMPART_TERRAFORM or run `go install github.com/hashicorp/terraform@v1.5.7`: %v %v", err, serr)
+	}
+	return p
+}
+
+// TestDriftTerraformGoproxy keeps a built rampart-proxy.json in a
+// terraform_data resource applied by a real terraform 1.5.7, and runs
+// `rampart drift --live terraform:DIR`: no drift, then after an apply
+// that turns off upstream verification, drift (exit 2).
+func TestDriftTerraformGoproxy(t *testing.T) {
+	tf := terraformBinary(t)
+	t.Setenv("RAMPART_TERRAFORM", tf)
+	t.Setenv("CHECKPOINT_DISABLE", "1")
+	dir := t.TempDir()
+	cert, key := selfSigned(t, dir)
+	policy := filepath.Join(dir, "policy")
+	os.MkdirAll(policy, 0o755)
+	os.WriteFile(filepath.Join(policy, "policy.cue"), []byte(fmt.Sprintf(driftPolicy, cert, key)), 0o644)
+	var out, errb bytes.Buffer
+	if code := Main([]string{"build", "--target", "goproxy", "-o", filepath.Join(dir, "out"), policy}, strings.NewReader(""), &out, &errb); code != 0 {
+		t.Fatalf("build: %s", errb.String())
+	}
+	work := filepath.Join(dir, "tf")
+	os.MkdirAll(work, 0o755)
+	conf := filepath.Join(dir, "out", "goproxy", "rampart-proxy.json")
+	os.WriteFile(filepath.Join(work, "main.tf"), []byte(fmt.Sprintf("resource \"terraform_data\" \"proxy\" {\n  input = file(%q)\n}\n", conf)), 0o644)
+	apply := func() {
+		t.Helper()
+		for _, args := range [][]string{{"init", "-input=false"}, {"apply", "-auto-approve", "-input=false"}} {
+			cmd := exec.Command(tf, args...)
+			cmd.Dir = work
+			if b, err := cmd.CombinedOutput(); err != nil {
+				t.Fatalf("terraform %v: %v\n%s", args, err, b)
+			}
+		}
+	}
+	apply()
+	code, stdout, stderr := runDriftCLI("--target", "goproxy", "--live", "terraform:"+work, policy)
+	if code != 0 || !strings.Contains(stdout, "no drift") {
+		t.Fatalf("untouched: exit %d\n%s%s", code, stdout, stderr)
+	}
+	data, _ := os.ReadFile(conf)
+	os.WriteFile(conf, bytes.Replace(data, []byte(`"url": "https://127.0.0.1:1"`), []byte(`"url": "https://127.0.0.1:1", "insecureSkipVerify": true`), 1), 0o644)
+	if bytes.Equal(data, mustRead(t, conf)) {
+		t.Fatal("tamper did not apply")
+	}
+	apply()
+	code, stdout, stderr = runDriftCLI("--target", "goproxy", "--live", "terraform:"+work, policy)
+	if code != ExitDrift || !strings.Contains(stdout, "~ tls.upstream [policy] changed, weakening") ||
+		!strings.Contains(stdout, "terraform_data.proxy.input: ") {
+		t.Fatalf("tampered: exit %d\n%s%s", code, stdout, stderr)
+	}
+}
+
+func mustRead(t *testing.T, path string) []byte {
+	t.Helper()
+	b, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return b
 }
