@@ -44,8 +44,12 @@ func writeResult(w io.Writer, r *Result, color bool) error {
 	if r.Drifted() {
 		status = paint(red, fmt.Sprintf("%d finding(s), %d weakening", len(r.Findings), countWeakening(r)))
 	}
-	if _, err := fmt.Fprintf(w, "%s %s: policy %q, target %s: %s (%d checks)\n",
-		paint(bold, r.Kind), clean(r.Source), r.Policy, clean(r.Target), status, len(r.Checks)); err != nil {
+	target := ""
+	if r.Target != "" {
+		target = ", target " + clean(r.Target)
+	}
+	if _, err := fmt.Fprintf(w, "%s %s: policy %q%s: %s (%d checks)\n",
+		paint(bold, r.Kind), clean(r.Source), r.Policy, target, status, len(r.Checks)); err != nil {
 		return err
 	}
 	for _, f := range r.Findings {
