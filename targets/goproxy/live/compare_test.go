@@ -35,7 +35,11 @@ func TestCompareEachWeakening(t *testing.T) {
 		{"rate limit lowered", func(c *config.Config) { routeWithLimit(c).RateLimits[0].RatePerSecond /= 2 }, "ratelimit", drift.Changed, drift.Strengthening},
 		{"body limit unset", func(c *config.Config) { c.Routes[0].Limits.MaxBodyBytes = 0 }, ir.CtlBodyLimit, drift.Changed, drift.Weakening},
 		{"upstream verification off", func(c *config.Config) { c.Upstreams[0].InsecureSkipVerify = true }, ir.CtlUpstreamTLS, drift.Changed, drift.Weakening},
-		{"undeclared route", func(c *config.Config) { r := c.Routes[0]; r.ID, r.Path = "x/y", "/backdoor"; c.Routes = append(c.Routes, r) }, ir.CtlUndeclared, drift.Unexpected, drift.Weakening},
+		{"undeclared route", func(c *config.Config) {
+			r := c.Routes[0]
+			r.ID, r.Path = "x/y", "/backdoor"
+			c.Routes = append(c.Routes, r)
+		}, ir.CtlUndeclared, drift.Unexpected, drift.Weakening},
 		{"redaction removed", func(c *config.Config) { c.AccessLog.Redact = c.AccessLog.Redact[1:] }, ir.CtlRedact, drift.Missing, drift.Weakening},
 		{"undeclared routes served", func(c *config.Config) { c.RejectUndeclared = !c.RejectUndeclared }, ir.CtlUndeclared, drift.Changed, drift.Weakening},
 	}
