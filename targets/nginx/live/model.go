@@ -71,7 +71,7 @@ var inherited = map[string]string{
 	"proxy_ssl_trusted_certificate": "",
 	"proxy_pass":                    "",
 	"ssl_session_tickets":           "on",
-	"auth_request":                  "off",
+	"auth_request":                  "", // absent: reported missing
 	"access_log":                    "logs/access.log combined",
 }
 
