@@ -88,7 +88,7 @@ func WriteSARIF(w io.Writer, rs []Result) error {
 	slices.Sort(rules)
 	for _, id := range rules {
 		run.Tool.Driver.Rules = append(run.Tool.Driver.Rules, sarifRule{ID: id,
-			ShortDescription: sarifMessage{Text: fmt.Sprintf("live configuration differs from the policy for control %s", id)}})
+			ShortDescription: sarifMessage{Text: fmt.Sprintf("the live gateway does not match the policy for control %s", id)}})
 	}
 	enc := json.NewEncoder(w)
 	enc.SetIndent("", "  ")
