@@ -78,6 +78,14 @@ func (c *comparer) compare(want, got *config) {
 					Message: "live serves a server block the policy does not declare: " + k})
 		}
 	}
+	for _, v := range sortedKeys(want.maps) {
+		c.d.Value(drift.At{Control: varControl(v), Path: "http.map[" + v + "]"}, "map "+v, want.maps[v], got.maps[v], drift.AnyWeakens)
+	}
+	for _, v := range sortedKeys(got.maps) {
+		if _, ok := want.maps[v]; !ok {
+			c.d.Value(drift.At{Control: varControl(v), Path: "http.map[" + v + "]"}, "map "+v, "", got.maps[v], drift.HigherWeakens)
+		}
+	}
 	for _, name := range sortedKeys(want.logFormats) {
 		c.d.Value(drift.At{Control: ir.CtlAccessLog, Path: "http.log_format[" + name + "]", Origin: c.p.Logging.Origin},
 			"log_format "+name, want.logFormats[name], got.logFormats[name], drift.AnyWeakens)
@@ -126,6 +134,7 @@ func (c *comparer) server(ws, gs *server) {
 	c.d.Value(with(at, ir.CtlHeaders, "server_tokens"), "server_tokens", ws.settings["server_tokens"], gs.settings["server_tokens"], drift.AnyWeakens)
 	c.number(with(at, ir.CtlTimeouts, "client_header_timeout"), "client_header_timeout", ws.settings, gs.settings, seconds)
 	c.number(with(at, ir.CtlHeaderLimit, "large_client_header_buffers"), "large_client_header_buffers", ws.settings, gs.settings, buffers)
+	c.ifs(at, ws.ifs, gs.ifs)
 	for _, k := range sortedKeys(ws.locs) {
 		c.location(at, ws.locs[k], gs.locs[k])
 	}
@@ -247,4 +256,54 @@ func (*Live) Digest(content []byte) (string, bool) {
 		return "", false
 	}
 	return string(m[1]), true
+}
+
+// varPrefixes map the emitter's variables to the controls they carry,
+// longest prefix first.
+var varPrefixes = []struct{ prefix, control string }{
+	{"$rampart_authz_status", ir.CtlAuthzRules},
+	{"$rampart_has_body", ir.CtlContentTypes},
+	{"$rampart_log", ir.CtlRedact},
+	{"$rampart_cors", ir.CtlCORS},
+	{"$rampart_pre", ir.CtlCORS},
+	{"$rampart_ct", ir.CtlContentTypes},
+	{"$rampart_rk", ir.CtlRateLimit},
+	{"$rampart_hk", ir.CtlRateLimitHeader},
+	{"$rampart_dn", ir.CtlMTLS},
+	{"$rampart_m", ir.CtlHeaders},
+	{"$request_uri", ir.CtlUndeclared},
+}
+
+// varControl returns the control a variable (or an if condition
+// starting with one) belongs to; validation.undeclared otherwise.
+func varControl(v string) string {
+	for _, p := range varPrefixes {
+		if strings.HasPrefix(v, p.prefix) {
+			return p.control
+		}
+	}
+	return ir.CtlUndeclared
+}
+
+// ifs compares a block's if checks, grouped by control: a check live
+// lacks weakens, an extra one strengthens.
+func (c *comparer) ifs(at drift.At, want, got []string) {
+	byCtl := func(list []string) map[string][]string {
+		m := map[string][]string{}
+		for _, s := range list {
+			cond := strings.TrimPrefix(s, "if (")
+			m[varControl(cond)] = append(m[varControl(cond)], s)
+		}
+		return m
+	}
+	w, g := byCtl(want), byCtl(got)
+	ctls := sortedKeys(w)
+	for _, k := range sortedKeys(g) {
+		if _, ok := w[k]; !ok {
+			ctls = append(ctls, k)
+		}
+	}
+	for _, ctl := range ctls {
+		c.d.Set(with(at, ctl, "if"), "if checks", w[ctl], g[ctl], drift.LowerWeakens)
+	}
 }

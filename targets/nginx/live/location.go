@@ -37,6 +37,7 @@ func (c *comparer) location(server drift.At, wl, gl *location) {
 	if wl.methods != nil || gl.methods != nil {
 		c.d.Set(with(at, ir.CtlMethods, "if($request_method)"), "allowed methods", wl.methods, gl.methods, drift.HigherWeakens)
 	}
+	c.ifs(at, wl.ifs, gl.ifs)
 	c.headers(at, r, wl.headers, gl.headers)
 	c.limits(at, r, wl.limits, gl.limits)
 }

@@ -12,6 +12,9 @@ import (
 type config struct {
 	servers    map[string]*server
 	logFormats map[string]string
+	// maps are http-level map blocks by the variable they set: their
+	// source and entries, in order (regex entries match first-first).
+	maps map[string]string
 }
 
 // server is one server block.
@@ -20,6 +23,7 @@ type server struct {
 	port     int
 	ssl      bool
 	settings map[string]string // effective server-level settings
+	ifs      []string          // "if (cond) → return N" checks
 	locs     map[string]*location
 }
 
@@ -31,6 +35,7 @@ type location struct {
 	headers  map[string]string // lower-case name → value
 	limits   []limitReq
 	methods  []string // allowed by the method check; nil when absent
+	ifs      []string // other "if (cond) → return N" checks
 }
 
 // limitReq is a limit_req resolved through its zone.
@@ -77,7 +82,7 @@ var inherited = map[string]string{
 
 // normalise builds the model from a parsed tree.
 func normalise(tree []*node) (*config, error) {
-	c := &config{servers: map[string]*server{}, logFormats: map[string]string{}}
+	c := &config{servers: map[string]*server{}, logFormats: map[string]string{}, maps: map[string]string{}}
 	http := find(tree, "http")
 	if http == nil {
 		return nil, fmt.Errorf("no http block")
@@ -93,6 +98,10 @@ func normalise(tree []*node) (*config, error) {
 		case "limit_req_zone":
 			z := parseZone(n)
 			zones[z.zone] = z
+		case "map":
+			if len(n.args) == 2 {
+				c.maps[n.args[1]] = mapText(n)
+			}
 		}
 	}
 	sc = sc.enter(http.block)
@@ -163,7 +172,7 @@ func (s scope) enter(block []*node) scope {
 // newServer normalises one server block.
 func newServer(n *node, parent scope, zones map[string]limitReq) (*server, error) {
 	sc := parent.enter(n.block)
-	s := &server{settings: sc.settings, locs: map[string]*location{}}
+	s := &server{settings: sc.settings, locs: map[string]*location{}, ifs: ifChecks(n.block)}
 	var listens, names []string
 	for _, d := range n.block {
 		switch d.name {
@@ -191,7 +200,8 @@ func (s *server) addLocations(block []*node, sc scope, zones map[string]limitReq
 		}
 		key := prefix + "location " + strings.Join(d.args, " ")
 		inner := sc.enter(d.block)
-		l := &location{key: key, comment: d.comment, settings: inner.settings, headers: inner.headers, methods: methodCheck(d.block)}
+		l := &location{key: key, comment: d.comment, settings: inner.settings, headers: inner.headers,
+			methods: methodCheck(d.block), ifs: ifChecks(d.block)}
 		for _, lr := range inner.limits {
 			l.limits = append(l.limits, resolveLimit(lr, zones))
 		}
@@ -311,6 +321,37 @@ func ifArgs(args []string) []string {
 		if a != "" {
 			out = append(out, a)
 		}
+	}
+	return out
+}
+
+// mapText renders a map block's source and entries.
+func mapText(n *node) string {
+	var b strings.Builder
+	b.WriteString(n.args[0])
+	for _, e := range n.block {
+		fmt.Fprintf(&b, "; %s", strings.Join(append([]string{e.name}, e.args...), " "))
+	}
+	return b.String()
+}
+
+// ifChecks lists a block's if checks other than the method check, as
+// "if (COND) → return CODE".
+func ifChecks(block []*node) []string {
+	var out []string
+	for _, d := range block {
+		if d.name != "if" || d.block == nil {
+			continue
+		}
+		args := ifArgs(d.args)
+		if len(args) > 1 && args[0] == "$request_method" && args[1] == "!~" {
+			continue
+		}
+		ret := "(no return)"
+		if r := find(d.block, "return"); r != nil {
+			ret = "return " + strings.Join(r.args, " ")
+		}
+		out = append(out, "if ("+strings.Join(args, " ")+") → "+ret)
 	}
 	return out
 }
