@@ -124,7 +124,7 @@ func runDrift(ctx context.Context, s *streams, o driftOpts, dir string) error {
 		progress = s.err
 	}
 	outs := drift.RunAll(ctx, jobs, o.parallel, o.timeout, progress)
-	return report(s, o.format, outs)
+	return writeOutcomes(s, o.format, outs)
 }
 
 // driftSources reads --sources or --target/--live.
@@ -174,9 +174,9 @@ func compileForDrift(ctx context.Context, s *streams, dir string) (*ir.Policy, e
 	return p, nil
 }
 
-// report prints results in the chosen format and picks the exit code:
+// writeOutcomes prints results in the chosen format and picks the exit code:
 // any source that failed is an error (1), else any drift is 2.
-func report(s *streams, format string, outs []drift.Outcome) error {
+func writeOutcomes(s *streams, format string, outs []drift.Outcome) error {
 	var rs []drift.Result
 	var errs []error
 	for _, o := range outs {

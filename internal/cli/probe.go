@@ -68,5 +68,5 @@ func runProbe(ctx context.Context, s *streams, o probe.Options, format, dir stri
 		return err
 	}
 	r, err := probe.Run(ctx, p, o)
-	return report(s, format, []drift.Outcome{{Job: drift.Job{Target: "probe", Source: o.URL}, Result: r, Err: err}})
+	return writeOutcomes(s, format, []drift.Outcome{{Job: drift.Job{Target: "probe", Source: o.URL}, Result: r, Err: err}})
 }
