@@ -68,6 +68,7 @@ configuration for each gateway. A policy can tighten a baseline, never weaken it
 	root.AddCommand(newVetCmd(s), newBuildCmd(s), newIRCmd(s), newInitCmd(s), newExplainCmd(s), newVersionCmd(s), newServeCmd(s))
 	root.AddCommand(newReportCmd(s))
 	root.AddCommand(newDiffCmd(s))
+	root.AddCommand(newDriftCmd(s), newProbeCmd(s))
 	root.SetFlagErrorFunc(func(_ *cobra.Command, err error) error { return usageError(err) })
 	return root
 }

@@ -1,0 +1,196 @@
+package terraform
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"slices"
+
+	"github.com/hashicorp/terraform-exec/tfexec"
+	tfjson "github.com/hashicorp/terraform-json"
+
+	"github.com/rampart-policy/rampart/compiler/ir"
+	"github.com/rampart-policy/rampart/drift"
+)
+
+// Env names the terraform binary to run.
+const Env = "RAMPART_TERRAFORM"
+
+// Marked is implemented by a drift.Live whose artifacts carry rampart's
+// digest marker: Digest reports whether content is one of the target's
+// artifacts and returns the policy digest it records.
+type Marked interface {
+	Digest(content []byte) (string, bool)
+}
+
+// Options configure a Terraform comparison.
+type Options struct {
+	// Dir is the Terraform working directory, already initialised.
+	Dir string
+	// Binary is the terraform executable; empty means $RAMPART_TERRAFORM,
+	// else terraform on PATH.
+	Binary string
+}
+
+// Compare reads the state of opts.Dir, compares every artifact of lv's
+// target found in it with p, then compares the artifacts of resources a
+// refresh-only plan reports changed outside Terraform.
+func Compare(ctx context.Context, opts Options, lv drift.Live, p *ir.Policy) (drift.Result, error) {
+	m, ok := lv.(Marked)
+	if !ok {
+		return drift.Result{}, fmt.Errorf("target %s has no artifact marker for the Terraform source", lv.Target())
+	}
+	tf, err := open(opts)
+	if err != nil {
+		return drift.Result{}, err
+	}
+	st, err := tf.Show(ctx)
+	if err != nil {
+		return drift.Result{}, fmt.Errorf("terraform show -json: %w", err)
+	}
+	arts := stateArtifacts(st, m)
+	if len(arts) == 0 {
+		return drift.Result{}, fmt.Errorf("terraform:%s: no resource in the state holds a rampart %s artifact (looked for its digest marker in every attribute)", opts.Dir, lv.Target())
+	}
+	drifted, err := refreshOnly(ctx, tf, m)
+	if err != nil {
+		return drift.Result{}, err
+	}
+	out := drift.Result{Kind: drift.KindDrift, Policy: p.Name, Target: lv.Target(), Source: "terraform:" + opts.Dir,
+		Checks: []drift.Check{}, Findings: []drift.Finding{}}
+	for _, a := range append(arts, drifted...) {
+		r, err := lv.Compare(ctx, p, []byte(a.content))
+		if err != nil {
+			return drift.Result{}, fmt.Errorf("%s: %w", a.where, err)
+		}
+		for _, f := range r.Findings {
+			f.Path = a.where + ": " + f.Path
+			f.Message = a.where + ": " + f.Message
+			out.Findings = append(out.Findings, f)
+		}
+		out.Checks = append(out.Checks, r.Checks...)
+	}
+	out.Sort()
+	return out, nil
+}
+
+// open finds the terraform binary and opens the working directory.
+func open(opts Options) (*tfexec.Terraform, error) {
+	bin := opts.Binary
+	if bin == "" {
+		bin = os.Getenv(Env)
+	}
+	if bin == "" {
+		p, err := exec.LookPath("terraform")
+		if err != nil {
+			return nil, fmt.Errorf("terraform not found: set %s or put terraform on PATH", Env)
+		}
+		bin = p
+	}
+	if _, err := os.Stat(bin); err != nil {
+		return nil, fmt.Errorf("terraform binary %s: %w", bin, err)
+	}
+	tf, err := tfexec.NewTerraform(opts.Dir, bin)
+	if err != nil {
+		return nil, fmt.Errorf("terraform:%s: %w", opts.Dir, err)
+	}
+	return tf, nil
+}
+
+// artifact is one attribute value holding an artifact.
+type artifact struct {
+	where   string // "terraform_data.nginx.input" or "… (refreshed)"
+	content string
+}
+
+// stateArtifacts finds artifacts in every managed resource of the state.
+func stateArtifacts(st *tfjson.State, m Marked) []artifact {
+	if st == nil || st.Values == nil || st.Values.RootModule == nil {
+		return nil
+	}
+	var out []artifact
+	var walkModule func(mod *tfjson.StateModule)
+	walkModule = func(mod *tfjson.StateModule) {
+		for _, r := range mod.Resources {
+			if r.Mode == tfjson.ManagedResourceMode {
+				out = append(out, find(r.Address, r.AttributeValues, m)...)
+			}
+		}
+		for _, c := range mod.ChildModules {
+			walkModule(c)
+		}
+	}
+	walkModule(st.Values.RootModule)
+	return out
+}
+
+// find walks a resource's attribute values for marked strings; the same
+// content under several attributes (terraform_data's input and output)
+// is compared once.
+func find(address string, v any, m Marked) []artifact {
+	var out []artifact
+	var walk func(path string, v any)
+	walk = func(path string, v any) {
+		switch x := v.(type) {
+		case string:
+			if _, ok := m.Digest([]byte(x)); ok && !slices.ContainsFunc(out, func(a artifact) bool { return a.content == x }) {
+				out = append(out, artifact{where: address + path, content: x})
+			}
+		case map[string]any:
+			for _, k := range sortedKeys(x) {
+				walk(path+"."+k, x[k])
+			}
+		case []any:
+			for i, e := range x {
+				walk(fmt.Sprintf("%s[%d]", path, i), e)
+			}
+		}
+	}
+	walk("", v)
+	return out
+}
+
+func sortedKeys(m map[string]any) []string {
+	out := make([]string, 0, len(m))
+	for k := range m {
+		out = append(out, k)
+	}
+	slices.Sort(out)
+	return out
+}
+
+// refreshOnly runs `terraform plan -refresh-only -detailed-exitcode`;
+// when the refresh found changes made outside Terraform, it returns the
+// artifacts as refreshed in the drifted resources.
+func refreshOnly(ctx context.Context, tf *tfexec.Terraform, m Marked) ([]artifact, error) {
+	dir, err := os.MkdirTemp("", "rampart-tfplan")
+	if err != nil {
+		return nil, err
+	}
+	defer os.RemoveAll(dir)
+	planFile := filepath.Join(dir, "refresh.tfplan")
+	changed, err := tf.Plan(ctx, tfexec.RefreshOnly(true), tfexec.Out(planFile), tfexec.Lock(false))
+	if err != nil {
+		return nil, fmt.Errorf("terraform plan -refresh-only: %w", err)
+	}
+	if !changed {
+		return nil, nil
+	}
+	plan, err := tf.ShowPlanFile(ctx, planFile)
+	if err != nil {
+		return nil, fmt.Errorf("terraform show plan: %w", err)
+	}
+	var out []artifact
+	for _, rc := range plan.ResourceDrift {
+		if rc == nil || rc.Change == nil {
+			continue
+		}
+		for _, a := range find(rc.Address, rc.Change.After, m) {
+			a.where += " (changed outside Terraform)"
+			out = append(out, a)
+		}
+	}
+	return out, nil
+}

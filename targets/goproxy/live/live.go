@@ -1,0 +1,165 @@
+package live
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net/http"
+	"os"
+	"strings"
+
+	"github.com/rampart-policy/rampart/compiler/ir"
+	"github.com/rampart-policy/rampart/drift"
+	"github.com/rampart-policy/rampart/proxy/config"
+	"github.com/rampart-policy/rampart/targets/goproxy"
+)
+
+// maxConfig bounds the admin response read.
+const maxConfig = 64 << 20
+
+// Live is the goproxy live source.
+type Live struct {
+	// Client fetches the admin API; nil means http.DefaultClient.
+	Client *http.Client
+}
+
+// New returns the goproxy live source.
+func New() *Live { return &Live{} }
+
+// Target returns "goproxy".
+func (*Live) Target() string { return "goproxy" }
+
+// Fetch reads the admin API's /config: source is the admin URL
+// ("http://127.0.0.1:9901", with or without "/config"), or a file holding
+// a saved response.
+func (l *Live) Fetch(ctx context.Context, source string) ([]byte, error) {
+	if !strings.HasPrefix(source, "http://") && !strings.HasPrefix(source, "https://") {
+		data, err := os.ReadFile(source)
+		if err != nil {
+			return nil, fmt.Errorf("goproxy live source: %w", err)
+		}
+		return data, nil
+	}
+	url := strings.TrimSuffix(source, "/")
+	if !strings.HasSuffix(url, "/config") {
+		url += "/config"
+	}
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, url, nil)
+	if err != nil {
+		return nil, fmt.Errorf("goproxy live source: %w", err)
+	}
+	c := l.Client
+	if c == nil {
+		c = http.DefaultClient
+	}
+	resp, err := c.Do(req)
+	if err != nil {
+		return nil, fmt.Errorf("goproxy live source: %w", err)
+	}
+	defer resp.Body.Close()
+	body, err := io.ReadAll(io.LimitReader(resp.Body, maxConfig))
+	if err != nil {
+		return nil, fmt.Errorf("goproxy live source: %w", err)
+	}
+	if resp.StatusCode != http.StatusOK {
+		return nil, fmt.Errorf("goproxy live source: GET %s: %s: %s", url, resp.Status, strings.TrimSpace(string(body)))
+	}
+	return body, nil
+}
+
+// adminConfig is the admin API's /config answer.
+type adminConfig struct {
+	Digest string          `json:"digest"`
+	Config json.RawMessage `json:"config"`
+}
+
+// Compare decodes the live config strictly — the admin API's answer or
+// a rampart-proxy.json artifact — and compares it with the policy's,
+// section by section.
+func (*Live) Compare(_ context.Context, p *ir.Policy, data []byte) (drift.Result, error) {
+	raw, err := liveConfig(data)
+	if err != nil {
+		return drift.Result{}, fmt.Errorf("goproxy live config: %w", err)
+	}
+	got, err := decodeLive(raw)
+	if err != nil {
+		return drift.Result{}, fmt.Errorf("goproxy live config: %w", err)
+	}
+	want, err := goproxy.Convert(p)
+	if err != nil {
+		return drift.Result{}, err
+	}
+	redact(want)
+	redact(got)
+	c := &comparer{p: p, d: drift.NewDiff("goproxy")}
+	c.compare(want, got)
+	return c.d.Result(), nil
+}
+
+// liveConfig returns the config of an admin API answer, or data itself
+// when it is a config.
+func liveConfig(data []byte) ([]byte, error) {
+	var probe map[string]json.RawMessage
+	if err := json.Unmarshal(data, &probe); err != nil {
+		return nil, err
+	}
+	if _, ok := probe["apiVersion"]; ok {
+		return data, nil
+	}
+	var ac adminConfig
+	dec := json.NewDecoder(bytes.NewReader(data))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(&ac); err != nil || len(ac.Config) == 0 {
+		return nil, fmt.Errorf("want the admin API's {\"digest\", \"config\"} or a rampart-proxy.json: %v", err)
+	}
+	return ac.Config, nil
+}
+
+// Digest reports whether content is a rampart proxy config (or an admin
+// API answer) and returns its policy digest (drift/terraform.Marked).
+func (*Live) Digest(content []byte) (string, bool) {
+	raw, err := liveConfig(content)
+	if err != nil {
+		return "", false
+	}
+	var c struct {
+		APIVersion string `json:"apiVersion"`
+		Policy     struct {
+			Digest string `json:"digest"`
+		} `json:"policy"`
+	}
+	if json.Unmarshal(raw, &c) != nil || c.APIVersion != config.APIVersion || c.Policy.Digest == "" {
+		return "", false
+	}
+	return c.Policy.Digest, true
+}
+
+// decodeLive decodes the live config strictly but without Validate: the
+// admin API redacts key hashes, which Validate would refuse.
+func decodeLive(raw []byte) (*config.Config, error) {
+	dec := json.NewDecoder(bytes.NewReader(raw))
+	dec.DisallowUnknownFields()
+	var c config.Config
+	if err := dec.Decode(&c); err != nil {
+		return nil, err
+	}
+	if c.APIVersion != config.APIVersion {
+		return nil, fmt.Errorf("apiVersion %q: rampart compares %q", c.APIVersion, config.APIVersion)
+	}
+	return &c, nil
+}
+
+// redact hides API-key hashes as the admin API does.
+func redact(c *config.Config) {
+	for i := range c.Providers {
+		if k := c.Providers[i].APIKey; k != nil {
+			for j := range k.Consumers {
+				if k.Consumers[j].KeyHash != "" {
+					k.Consumers[j].KeyHash = "[redacted]"
+				}
+			}
+		}
+	}
+}

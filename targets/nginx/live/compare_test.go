@@ -1,0 +1,72 @@
+package live
+
+import (
+	"context"
+	"strings"
+	"testing"
+
+	"github.com/rampart-policy/rampart/compiler/ir"
+	"github.com/rampart-policy/rampart/drift"
+	"github.com/rampart-policy/rampart/targets/internal/golden"
+	"github.com/rampart-policy/rampart/targets/nginx"
+)
+
+// TestCompareEachWeakening edits the nginx fixture's config one
+// directive at a time (the first occurrence) and checks every location
+// that carries the edit is reported with the right control, direction
+// and severity, and nothing under another control. (An edited check
+// shows as the policy's check missing, weakening, and the live one
+// unexpected, strengthening.)
+func TestCompareEachWeakening(t *testing.T) {
+	p := golden.ReadIR(t, "../testdata/full.ir.yaml")
+	arts, err := nginx.New().Build(context.Background(), p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	conf := string(arts[0].Data)
+	cases := []struct {
+		name, old, new string
+		control        string
+		dir            drift.Direction
+		sev            drift.Severity
+	}{
+		{"body size raised", `client_max_body_size "1048576";`, `client_max_body_size 8m;`, ir.CtlBodyLimit, drift.Changed, drift.Weakening},
+		{"body size unlimited", `client_max_body_size "1048576";`, `client_max_body_size 0;`, ir.CtlBodyLimit, drift.Changed, drift.Weakening},
+		{"body size lowered", `client_max_body_size "1048576";`, `client_max_body_size 1k;`, ir.CtlBodyLimit, drift.Changed, drift.Strengthening},
+		{"auth_request removed", `            auth_request "/_rampart_authz";`, ``, "authn.", drift.Missing, drift.Weakening},
+		{"burst raised", `"burst=20" "nodelay";`, `burst=2000 nodelay;`, ir.CtlRateLimit, drift.Changed, drift.Weakening},
+		{"upstream verification off", `proxy_ssl_verify "on";`, `proxy_ssl_verify off;`, ir.CtlUpstreamTLS, drift.Changed, drift.Weakening},
+		{"server tokens on", `server_tokens "off";`, `server_tokens on;`, ir.CtlHeaders, drift.Changed, drift.Weakening},
+		{"access log off", `access_log "/var/log/rampart/access.log" "rampart";`, `access_log off;`, ir.CtlAccessLog, drift.Changed, drift.Weakening},
+		{"method allowed", `"!~" "^(POST)$"`, `!~ ^(POST|DELETE)$`, ir.CtlMethods, drift.Unexpected, drift.Weakening},
+		{"undeclared location", `        # undeclared routes`, "        location /debug { return 200; }\n        # undeclared routes", ir.CtlUndeclared, drift.Unexpected, drift.Weakening},
+		{"CORS origin added", `"~^(https://clinic\\.example)$"`, `"~^(https://clinic\\.example|https://evil\\.example)$"`, ir.CtlCORS, drift.Changed, drift.Weakening},
+		{"content-type check disabled", `if "(" "$rampart_ct16" ")" {`, `if ($rampart_ct16_disabled) {`, ir.CtlContentTypes, drift.Missing, drift.Weakening},
+		{"HSTS shortened", `max-age=63072000`, `max-age=60`, ir.CtlHSTS, drift.Changed, drift.Weakening},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			if !strings.Contains(conf, tc.old) {
+				t.Fatalf("fixture lacks %q", tc.old)
+			}
+			r, err := New().Compare(context.Background(), p, []byte(strings.Replace(conf, tc.old, tc.new, 1)))
+			if err != nil {
+				t.Fatal(err)
+			}
+			found := false
+			for _, f := range r.Findings {
+				if !strings.HasPrefix(f.Control, tc.control) || (f.Severity == drift.Weakening && f.Direction != tc.dir) {
+					t.Errorf("got %s %s %s: %s", f.Control, f.Direction, f.Severity, f.Message)
+				}
+				found = found || (f.Direction == tc.dir && f.Severity == tc.sev)
+			}
+			if !found {
+				t.Errorf("no %s %s finding: %+v", tc.dir, tc.sev, r.Findings)
+			}
+		})
+	}
+	r, err := New().Compare(context.Background(), p, arts[0].Data)
+	if err != nil || r.Drifted() {
+		t.Fatalf("untouched: %v %+v", err, r.Findings)
+	}
+}

@@ -1,0 +1,207 @@
+package live
+
+import (
+	"cmp"
+	"fmt"
+	"slices"
+	"strconv"
+	"strings"
+
+	"github.com/rampart-policy/rampart/compiler/ir"
+	"github.com/rampart-policy/rampart/drift"
+)
+
+// location compares one expected location with its live counterpart.
+func (c *comparer) location(server drift.At, wl, gl *location) {
+	r := c.route(wl)
+	at := drift.At{Listener: server.Listener, Path: server.Path + " " + wl.key, Origin: server.Origin}
+	if r != nil {
+		at.Route, at.Origin = r.ID, r.Origin
+	}
+	if gl == nil {
+		ctl := ir.CtlMethods
+		if r == nil {
+			ctl = ir.CtlUndeclared
+		}
+		c.d.Add(withCtl(at, ctl), "location block", drift.Finding{Direction: drift.Missing, Severity: drift.Weakening,
+			Expected: wl.key, Message: "live lacks the location " + wl.key + "; requests fall through to another location"})
+		return
+	}
+	c.number(with(at, ir.CtlBodyLimit, "client_max_body_size"), "client_max_body_size", wl.settings, gl.settings, size)
+	for _, t := range []string{"client_body_timeout", "keepalive_timeout", "proxy_connect_timeout", "proxy_read_timeout", "proxy_send_timeout"} {
+		c.number(with(at, ir.CtlTimeouts, t), t, wl.settings, gl.settings, seconds)
+	}
+	c.upstream(at, wl.settings, gl.settings)
+	c.d.Value(c.authAt(at, r), "auth_request", wl.settings["auth_request"], gl.settings["auth_request"], drift.AnyWeakens)
+	c.d.Value(c.originAt(with(at, ir.CtlAccessLog, "access_log"), r, c.p.Logging.Origin), "access_log", wl.settings["access_log"], gl.settings["access_log"], drift.AnyWeakens)
+	if wl.methods != nil || gl.methods != nil {
+		c.d.Set(with(at, ir.CtlMethods, "if($request_method)"), "allowed methods", wl.methods, gl.methods, drift.HigherWeakens)
+	}
+	c.ifs(at, wl.ifs, gl.ifs)
+	c.headers(at, r, wl.headers, gl.headers)
+	c.limits(at, r, wl.limits, gl.limits)
+}
+
+// upstream compares how the location reaches its upstream: the target
+// (an https upstream turned http, or the authorizer's address changed),
+// certificate verification, and the TLS versions and ciphers offered.
+func (c *comparer) upstream(at drift.At, w, g map[string]string) {
+	for _, name := range []string{"proxy_pass", "proxy_ssl_verify", "proxy_ssl_trusted_certificate"} {
+		c.d.Value(with(at, ir.CtlUpstreamTLS, name), name, w[name], g[name], drift.AnyWeakens)
+	}
+	if strings.HasPrefix(w["proxy_pass"], "https://") {
+		c.d.Set(with(at, ir.CtlUpstreamTLS, "proxy_ssl_protocols"), "proxy_ssl_protocols", split(w["proxy_ssl_protocols"], " "), split(g["proxy_ssl_protocols"], " "), drift.HigherWeakens)
+		c.d.Set(with(at, ir.CtlUpstreamTLS, "proxy_ssl_ciphers"), "proxy_ssl_ciphers", split(w["proxy_ssl_ciphers"], ":"), split(g["proxy_ssl_ciphers"], ":"), drift.HigherWeakens)
+	}
+}
+
+// route returns the first route a generated location's comment names.
+func (c *comparer) route(l *location) *ir.Route {
+	ids, ok := strings.CutPrefix(l.comment, "route ")
+	if !ok {
+		return nil
+	}
+	id, _, _ := strings.Cut(ids, ", ")
+	for _, s := range c.p.Services {
+		for _, r := range s.Routes {
+			if r.ID == id {
+				return r
+			}
+		}
+	}
+	return nil
+}
+
+// withCtl returns at for control.
+func withCtl(at drift.At, control string) drift.At {
+	at.Control = control
+	return at
+}
+
+// originAt prefers the route's origin for the control, else fallback
+// when it is set, else at's.
+func (c *comparer) originAt(at drift.At, r *ir.Route, fallback ir.Origin) drift.At {
+	if r != nil {
+		if o, ok := r.Origins[at.Control]; ok {
+			at.Origin = o
+			return at
+		}
+	}
+	if fallback.File != "" {
+		at.Origin = fallback
+	}
+	return at
+}
+
+// authAt places the auth_request comparison under the route's first
+// provider's control, or authz.rules.
+func (c *comparer) authAt(at drift.At, r *ir.Route) drift.At {
+	at = with(at, ir.CtlAuthzRules, "auth_request")
+	if r == nil {
+		return at
+	}
+	for _, name := range r.Providers {
+		for _, pr := range c.p.Providers {
+			if pr.Name == name {
+				at.Control = map[string]string{ir.KindAPIKey: ir.CtlAPIKey, ir.KindJWT: ir.CtlJWT,
+					ir.KindMTLS: ir.CtlMTLSAuthn, ir.KindIntrospection: ir.CtlIntrospection}[pr.Kind]
+				if o, ok := r.Origins["authn"]; ok {
+					at.Origin = o
+				}
+				return at
+			}
+		}
+	}
+	return c.originAt(at, r, ir.Origin{})
+}
+
+// headerControl maps a response header to the control that sets it.
+func headerControl(name string) string {
+	switch {
+	case name == "strict-transport-security":
+		return ir.CtlHSTS
+	case strings.HasPrefix(name, "access-control-"):
+		return ir.CtlCORS
+	}
+	return ir.CtlHeaders
+}
+
+// headers compares the effective add_header set: a missing or changed
+// header weakens, an extra one is neutral.
+func (c *comparer) headers(at drift.At, r *ir.Route, want, got map[string]string) {
+	for _, name := range sortedKeys(want) {
+		a := c.originAt(with(at, headerControl(name), "add_header["+name+"]"), r, ir.Origin{})
+		c.d.Value(a, "add_header "+name, want[name], got[name], drift.AnyWeakens)
+	}
+	for _, name := range sortedKeys(got) {
+		if _, ok := want[name]; !ok {
+			a := c.originAt(with(at, headerControl(name), "add_header["+name+"]"), r, ir.Origin{})
+			c.d.Value(a, "add_header "+name, "", got[name], drift.HigherWeakens)
+		}
+	}
+}
+
+// limits compares limit_req by key variable (several limits on one key
+// pair up in rate order): a missing limit or a higher rate or burst
+// weakens; an extra limit strengthens.
+func (c *comparer) limits(at drift.At, r *ir.Route, want, got []limitReq) {
+	byKey := map[string][]limitReq{}
+	for _, g := range sortLimits(got) {
+		byKey[g.key] = append(byKey[g.key], g)
+	}
+	for _, w := range sortLimits(want) {
+		a := c.originAt(with(at, limitControl(w.key), "limit_req["+w.key+"]"), r, ir.Origin{})
+		a = c.limitOrigin(a, r, w)
+		if len(byKey[w.key]) == 0 {
+			c.d.Add(a, "limit_req "+w.key, drift.Finding{Direction: drift.Missing, Severity: drift.Weakening, Expected: showLimit(w),
+				Message: fmt.Sprintf("limit_req keyed on %s (%s) is missing in live", w.key, showLimit(w))})
+			continue
+		}
+		g := byKey[w.key][0]
+		byKey[w.key] = byKey[w.key][1:]
+		c.d.Number(a, "limit_req rate", w.rate, g.rate, drift.HigherWeakens, func(n int64) string { return strconv.FormatInt(n, 10) + "/hour" })
+		c.d.Number(a, "limit_req burst", w.burst, g.burst, drift.HigherWeakens, func(n int64) string { return strconv.FormatInt(n, 10) })
+	}
+	for _, k := range sortedKeys(byKey) {
+		for _, g := range byKey[k] {
+			c.d.Add(with(at, limitControl(k), "limit_req["+k+"]"), "limit_req "+k, drift.Finding{Direction: drift.Unexpected, Severity: drift.Strengthening,
+				Actual: showLimit(g), Message: fmt.Sprintf("live has a limit_req keyed on %s (%s) the policy does not set", k, showLimit(g))})
+		}
+	}
+}
+
+// sortLimits orders limits by key, rate and burst.
+func sortLimits(ls []limitReq) []limitReq {
+	out := slices.Clone(ls)
+	slices.SortFunc(out, func(a, b limitReq) int {
+		return cmp.Or(cmp.Compare(a.key, b.key), cmp.Compare(a.rate, b.rate), cmp.Compare(a.burst, b.burst))
+	})
+	return out
+}
+
+// limitOrigin uses the origin of the route's rate limit with the same
+// rate per hour, when there is one.
+func (c *comparer) limitOrigin(at drift.At, r *ir.Route, w limitReq) drift.At {
+	if r == nil {
+		return at
+	}
+	for _, rl := range r.RateLimits {
+		if int64(rl.PerHour) == w.rate && rl.Origin.File != "" {
+			at.Origin = rl.Origin
+			return at
+		}
+	}
+	return at
+}
+
+// limitControl maps a limit key to its control.
+func limitControl(key string) string {
+	if strings.HasPrefix(key, "$rampart_hk") || strings.HasPrefix(key, "$http_") {
+		return ir.CtlRateLimitHeader
+	}
+	return ir.CtlRateLimit
+}
+
+func showLimit(l limitReq) string {
+	return fmt.Sprintf("zone %s, %d/hour, burst %d", l.zone, l.rate, l.burst)
+}
