@@ -27,6 +27,7 @@ const (
 	ReasonForbidden       = "forbidden"
 	ReasonUnavailable     = "limiter-unavailable"
 	ReasonHeaderTooLarge  = "header-too-large"
+	ReasonBodyTooLarge    = "body-too-large"
 )
 
 // keyedLimitKeys bounds the engine's own store for header-keyed limits.
@@ -148,7 +149,7 @@ func (e *Engine) Decide(ctx context.Context, req Request) Decision {
 		return d
 	}
 	steps := []func(context.Context, Request, *Decision) bool{
-		e.headerSize, e.contentType, e.authenticate, e.authorize, e.subjectLimits,
+		e.headerSize, e.declaredBody, e.contentType, e.authenticate, e.authorize, e.subjectLimits,
 	}
 	for _, step := range steps {
 		if !step(ctx, req, &d) {
@@ -211,6 +212,18 @@ func (e *Engine) caseConfusion(req Request) bool {
 func (e *Engine) headerSize(_ context.Context, req Request, d *Decision) bool {
 	if max := d.Route.Limits.MaxHeaderBytes; max > 0 && req.HTTP != nil && HeaderBytes(req.HTTP) > max {
 		d.Status, d.Reason = http.StatusRequestHeaderFieldsTooLarge, ReasonHeaderTooLarge
+		return false
+	}
+	return true
+}
+
+// declaredBody refuses a request whose Content-Length exceeds the route's
+// body limit before authentication, as ir.PhaseOrder puts limits before
+// authn (and nginx does): an oversize request is 413 whoever sends it. The
+// server still enforces the limit while streaming bodies of unknown length.
+func (e *Engine) declaredBody(_ context.Context, req Request, d *Decision) bool {
+	if max := d.Route.Limits.MaxBodyBytes; max > 0 && req.HTTP != nil && req.HTTP.ContentLength > int64(max) {
+		d.Status, d.Reason = http.StatusRequestEntityTooLarge, ReasonBodyTooLarge
 		return false
 	}
 	return true

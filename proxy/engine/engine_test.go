@@ -50,6 +50,8 @@ func testEngine(t *testing.T) *Engine {
 			Rules: []config.Rule{{Scopes: []string{"orders:read"}}, {Roles: []string{"reader"}}}},
 		{ID: "api/export", Listeners: []string{"l"}, Path: "/orders/export", Methods: []string{"GET"}, Providers: []string{"h"},
 			Rules: []config.Rule{{Roles: []string{"admin"}}}},
+		{ID: "api/upload", Listeners: []string{"l"}, Path: "/upload", Methods: []string{"POST"}, Providers: []string{"h"},
+			Rules: []config.Rule{{Roles: []string{"writer"}}}, Limits: config.Limits{MaxBodyBytes: 1}},
 		{ID: "api/static", Listeners: []string{"l"}, Path: "/static", Prefix: true, Methods: []string{"GET"}, Public: true,
 			RateLimits: []config.RateLimit{{Name: "per-ip", Key: "ip", Burst: 1}},
 			CORS:       &config.CORS{AllowOrigins: []string{"https://app.example"}, AllowMethods: []string{"GET"}}},
@@ -93,6 +95,10 @@ func TestDecisions(t *testing.T) {
 		{"placeholder needs one segment", "GET", "/orders/42/x", []string{"X-User", "ann reader"}, 404, ReasonUndeclared, ""},
 		{"prefix public", "GET", "/static/app.js", nil, 0, "", "api/static"},
 		{"prefix is not a string prefix", "GET", "/staticfoo", nil, 404, ReasonUndeclared, ""},
+		// Limits run before authentication (ir.PhaseOrder): an oversize
+		// body is 413 for anyone, not 401 for strangers.
+		{"oversize body before authn", "POST", "/upload", nil, 413, ReasonBodyTooLarge, "api/upload"},
+		{"oversize body as writer", "POST", "/upload", []string{"X-User", "bob writer"}, 413, ReasonBodyTooLarge, "api/upload"},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {

@@ -118,7 +118,7 @@ func (s *Server) enforceLimits(w *recorder, r *http.Request, d *engine.Decision)
 		maxBody = defaultMaxBodyBytes
 	}
 	if r.ContentLength > maxBody {
-		*d = engine.Decision{Status: http.StatusRequestEntityTooLarge, Reason: "body-too-large", Route: d.Route, Principal: d.Principal}
+		*d = engine.Decision{Status: http.StatusRequestEntityTooLarge, Reason: engine.ReasonBodyTooLarge, Route: d.Route, Principal: d.Principal}
 		deny(w, *d)
 		return false
 	}
