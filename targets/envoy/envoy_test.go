@@ -2,12 +2,12 @@ package envoy_test
 
 import (
 	"context"
-	"os"
 	"path/filepath"
 	"testing"
 
 	"github.com/rampart-policy/rampart/compiler"
 	"github.com/rampart-policy/rampart/compiler/ir"
+	"github.com/rampart-policy/rampart/internal/exampletest"
 	"github.com/rampart-policy/rampart/targets/internal/golden"
 )
 
@@ -44,20 +44,8 @@ func TestExamples(t *testing.T) {
 	}
 }
 
-// examples lists the shipped examples (at least three).
-func examples(t *testing.T) []string {
-	dirs, _ := filepath.Glob("../../examples/*")
-	var out []string
-	for _, d := range dirs {
-		if st, err := os.Stat(d); err == nil && st.IsDir() {
-			out = append(out, d)
-		}
-	}
-	if len(out) < 3 {
-		t.Fatalf("found %d examples, want at least 3", len(out))
-	}
-	return out
-}
+// examples lists the shipped example policies (at least three).
+func examples(t *testing.T) []string { return exampletest.Dirs(t) }
 
 func compileDir(t testing.TB, dir string) *ir.Policy {
 	t.Helper()
