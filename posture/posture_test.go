@@ -88,10 +88,18 @@ func TestMarkdownEscapes(t *testing.T) {
 	if strings.Contains(out, "<script>") || strings.Contains(out, "a|b") {
 		t.Errorf("markup from the policy reached the comment:\n%s", out)
 	}
+	rows := 0
 	for _, l := range strings.Split(out, "\n") {
-		if strings.HasPrefix(l, "| 🟢") && unescapedPipes(l) != 4 {
+		if !isChangeRow(l) {
+			continue
+		}
+		rows++
+		if unescapedPipes(l) != 4 {
 			t.Errorf("row %q has %d cell separators, want 4", l, unescapedPipes(l))
 		}
+	}
+	if rows != 1 {
+		t.Errorf("%d change rows, want 1:\n%s", rows, out)
 	}
 }
 
@@ -119,7 +127,7 @@ func FuzzMarkdownRow(f *testing.F) {
 		Compare(base, head).WriteMarkdown(&buf)
 		rows := 0
 		for _, l := range strings.Split(buf.String(), "\n") {
-			if strings.HasPrefix(l, "| 🟢") {
+			if isChangeRow(l) {
 				rows++
 				if unescapedPipes(l) != 4 {
 					t.Fatalf("row %q has %d cell separators", l, unescapedPipes(l))
@@ -154,4 +162,52 @@ func TestSeverityOfNumbers(t *testing.T) {
 			t.Errorf("strength %d: %d → %d = %s, want %s", c.s, c.b, c.h, got, c.want)
 		}
 	}
+}
+
+// TestHeaderDirections: a header value or presence change is judged by
+// what it lets a browser or cache do, not reported as neutral (or, for an
+// added Access-Control-* header, as a strengthening).
+func TestHeaderDirections(t *testing.T) {
+	for _, c := range []struct {
+		name       string
+		base, head []ir.Header
+		want       drift.Severity
+	}{
+		{"no-store dropped", hs("Cache-Control", "no-store"), hs("Cache-Control", "public, max-age=86400"), drift.Weakening},
+		{"no-store added", hs("Cache-Control", "private"), hs("Cache-Control", "private, no-store"), drift.Strengthening},
+		{"no-store kept", hs("Cache-Control", "no-store"), hs("Cache-Control", "no-store, max-age=0"), drift.Neutral},
+		{"frame DENY to SAMEORIGIN", hs("X-Frame-Options", "DENY"), hs("X-Frame-Options", "SAMEORIGIN"), drift.Weakening},
+		{"frame SAMEORIGIN to DENY", hs("X-Frame-Options", "SAMEORIGIN"), hs("X-Frame-Options", "DENY"), drift.Strengthening},
+		{"referrer widened", hs("Referrer-Policy", "no-referrer"), hs("Referrer-Policy", "strict-origin-when-cross-origin"), drift.Weakening},
+		{"referrer narrowed", hs("Referrer-Policy", "strict-origin"), hs("Referrer-Policy", "no-referrer"), drift.Strengthening},
+		{"CSP changed", hs("Content-Security-Policy", "default-src 'none'"), hs("Content-Security-Policy", "default-src 'self'"), drift.Neutral},
+		{"ACAO added", nil, hs("Access-Control-Allow-Origin", "*"), drift.Weakening},
+		{"ACAC added", nil, hs("Access-Control-Allow-Credentials", "true"), drift.Weakening},
+		{"ACAO removed", hs("Access-Control-Allow-Origin", "*"), nil, drift.Strengthening},
+		{"CSP added", nil, hs("Content-Security-Policy", "default-src 'none'"), drift.Strengthening},
+		{"CSP removed", hs("Content-Security-Policy", "default-src 'none'"), nil, drift.Weakening},
+		{"other header added", nil, hs("X-Api-Version", "2"), drift.Neutral},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			base, head := policyWithLogin(10), policyWithLogin(10)
+			base.Services[0].Routes[0].Headers.Set = c.base
+			head.Services[0].Routes[0].Headers.Set = c.head
+			r := Compare(base, head)
+			if len(r.Changes) != 1 {
+				t.Fatalf("want one change, got %+v", r.Changes)
+			}
+			if got := r.Changes[0]; got.Severity != c.want || got.Control != ir.CtlHeaders || got.Origin.Line != 7 {
+				t.Errorf("got %s (control %q, at %s:%d): %s; want %s at p/policy.cue:7", got.Severity, got.Control, got.Origin.File, got.Origin.Line, got.Message, c.want)
+			}
+		})
+	}
+}
+
+// hs is a one-header set.
+func hs(name, value string) []ir.Header { return []ir.Header{{Name: name, Value: value}} }
+
+// isChangeRow reports whether l is a change row of the Markdown table
+// (not its header or separator), whatever the change's verdict.
+func isChangeRow(l string) bool {
+	return strings.HasPrefix(l, "| ") && !strings.HasPrefix(l, "| | ")
 }

@@ -210,15 +210,91 @@ func (d *differ) headers(w where, p string, b, h ir.Headers) {
 		d.compare(!inB || !inH || bv != hv)
 		switch {
 		case !inH:
-			d.add(w, drift.Weakening, drift.Missing, ir.CtlHeaders, p+"."+name, bv, "", "response header %s removed %s (was %q)", name, w.label, bv)
+			d.add(w, opposite(headerAddedSeverity(name)), drift.Missing, ir.CtlHeaders, p+"."+name, bv, "", "response header %s removed %s (was %q)", name, w.label, bv)
 		case !inB:
-			d.add(w, drift.Strengthening, drift.Unexpected, ir.CtlHeaders, p+"."+name, "", hv, "response header %s added %s (%q)", name, w.label, hv)
+			d.add(w, headerAddedSeverity(name), drift.Unexpected, ir.CtlHeaders, p+"."+name, "", hv, "response header %s added %s (%q)", name, w.label, hv)
 		case bv != hv:
-			d.add(w, drift.Neutral, drift.Changed, ir.CtlHeaders, p+"."+name, bv, hv, "response header %s %s changed %q → %q", name, w.label, bv, hv)
+			d.add(w, headerValueSeverity(name, bv, hv), drift.Changed, ir.CtlHeaders, p+"."+name, bv, hv, "response header %s %s changed %q → %q", name, w.label, bv, hv)
 		}
 	}
 	d.flag(w, ir.CtlHeaders, p+".hideServerTokens", b.HideServerTokens, h.HideServerTokens, true,
 		"server version is now hidden "+w.label, "server version is no longer hidden "+w.label)
+}
+
+// securityHeaders are response headers that restrict what a browser or
+// cache may do with a response: adding one strengthens, removing one
+// weakens.
+var securityHeaders = []string{
+	"cache-control", "content-security-policy", "cross-origin-embedder-policy", "cross-origin-opener-policy",
+	"cross-origin-resource-policy", "permissions-policy", "referrer-policy", "strict-transport-security",
+	"x-content-type-options", "x-frame-options", "x-permitted-cross-domain-policies",
+}
+
+// headerAddedSeverity judges a response header that HEAD adds: a security
+// header strengthens; an Access-Control-* header (set through
+// headers.extra) opens the response to other origins and weakens; any
+// other header is neutral. Removing a header has the opposite severity.
+func headerAddedSeverity(name string) drift.Severity {
+	lower := strings.ToLower(name)
+	switch {
+	case slices.Contains(securityHeaders, lower):
+		return drift.Strengthening
+	case strings.HasPrefix(lower, "access-control-"):
+		return drift.Weakening
+	}
+	return drift.Neutral
+}
+
+// headerScales rank the values of the security headers whose values have
+// an order, from weakest to strongest: SAMEORIGIN lets the site frame
+// itself, DENY does not; a referrer policy is stronger the less of the URL
+// it sends, and to fewer places.
+var headerScales = map[string][]string{
+	"x-frame-options": {"SAMEORIGIN", "DENY"},
+	"referrer-policy": {"strict-origin-when-cross-origin", "strict-origin", "same-origin", "no-referrer"},
+}
+
+// headerValueSeverity judges a changed response-header value: losing
+// Cache-Control no-store lets browsers and proxies keep the response (a
+// weakening), gaining it is a strengthening; ordered headers move on their
+// scale; any other change (a new Content-Security-Policy, say) is neutral.
+func headerValueSeverity(name, b, h string) drift.Severity {
+	lower := strings.ToLower(name)
+	if lower == "cache-control" {
+		switch bs, hs := noStore(b), noStore(h); {
+		case bs && !hs:
+			return drift.Weakening
+		case !bs && hs:
+			return drift.Strengthening
+		}
+		return drift.Neutral
+	}
+	scale, ok := headerScales[lower]
+	if !ok {
+		return drift.Neutral
+	}
+	bi, hi := slices.Index(scale, b), slices.Index(scale, h)
+	switch {
+	case bi < 0 || hi < 0:
+		return drift.Neutral
+	case hi > bi:
+		return drift.Strengthening
+	case hi < bi:
+		return drift.Weakening
+	}
+	return drift.Neutral
+}
+
+// noStore reports whether a Cache-Control value carries the no-store
+// directive.
+func noStore(v string) bool {
+	for _, d := range strings.Split(v, ",") {
+		d, _, _ = strings.Cut(d, "=")
+		if strings.EqualFold(strings.TrimSpace(d), "no-store") {
+			return true
+		}
+	}
+	return false
 }
 
 // cors compares cross-origin policies: allowing more is a weakening.
