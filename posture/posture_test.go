@@ -211,3 +211,58 @@ func hs(name, value string) []ir.Header { return []ir.Header{{Name: name, Value:
 func isChangeRow(l string) bool {
 	return strings.HasPrefix(l, "| ") && !strings.HasPrefix(l, "| | ")
 }
+
+// TestRateLimitKeyDirection: keying a bucket by a client-chosen header
+// lets a client evade it, so moving to a header key is a weakening.
+func TestRateLimitKeyDirection(t *testing.T) {
+	withKey := func(key, header string) *ir.Policy {
+		p := policyWithLogin(10)
+		p.Services[0].Routes[0].RateLimits[0].Key = key
+		p.Services[0].Routes[0].RateLimits[0].Header = header
+		return p
+	}
+	for _, c := range []struct {
+		name       string
+		base, head *ir.Policy
+		want       drift.Severity
+	}{
+		{"ip to header", withKey("ip", ""), withKey("header", "X-Forwarded-For"), drift.Weakening},
+		{"header to ip", withKey("header", "X-Client"), withKey("ip", ""), drift.Strengthening},
+		{"ip to subject", withKey("ip", ""), withKey("subject", ""), drift.Neutral},
+		{"header renamed", withKey("header", "X-A"), withKey("header", "X-B"), drift.Neutral},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			r := Compare(c.base, c.head)
+			if len(r.Changes) != 1 || r.Changes[0].Severity != c.want || r.Changes[0].Origin.Line != 9 {
+				t.Errorf("changes = %+v, want one %s at line 9", r.Changes, c.want)
+			}
+		})
+	}
+}
+
+// TestLogSinkCleartext: shipping the access log over plain http:// is a
+// weakening; any other sink move is neutral.
+func TestLogSinkCleartext(t *testing.T) {
+	withSink := func(sink, target string) *ir.Policy {
+		p := policyWithLogin(10)
+		p.Logging = ir.Logging{Enabled: true, Sink: sink, SinkTarget: target, Origin: ir.Origin{File: "p/policy.cue", Line: 30}}
+		return p
+	}
+	for _, c := range []struct {
+		name       string
+		base, head *ir.Policy
+		want       drift.Severity
+	}{
+		{"file to http", withSink("file", "/var/log/a.log"), withSink("http", "http://logs.example/in"), drift.Weakening},
+		{"https to http", withSink("http", "https://logs.example/in"), withSink("http", "http://logs.example/in"), drift.Weakening},
+		{"http to https", withSink("http", "http://logs.example/in"), withSink("http", "https://logs.example/in"), drift.Strengthening},
+		{"file to https", withSink("file", "/var/log/a.log"), withSink("http", "https://logs.example/in"), drift.Neutral},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			r := Compare(c.base, c.head)
+			if len(r.Changes) != 1 || r.Changes[0].Severity != c.want || r.Changes[0].Origin.Line != 30 {
+				t.Errorf("changes = %+v, want one %s at line 30", r.Changes, c.want)
+			}
+		})
+	}
+}

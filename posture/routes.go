@@ -364,10 +364,29 @@ func (d *differ) rateLimit(w where, p string, b, h ir.RateLimit) {
 		d.add(w, sev, drift.Changed, ctl, p, rate(b), rate(h), "rate limit %s %s %s %s → %s", h.Name, w.label, verb, rate(b), rate(h))
 	}
 	d.number(where{route: w.route, label: "of rate limit " + h.Name + " " + w.label, scope: w.scope, origin: w.origin}, ctl, p+".burst", "burst", b.Burst, h.Burst, lowerStrongerZero, literal("requests"))
-	d.text(w, ctl, p+".key", "key of rate limit "+h.Name, keyText(b), keyText(h))
+	d.rateLimitKey(w, ctl, p+".key", h.Name, b, h)
 	d.flag(w, ir.CtlRateLimitShared, p+".shared", b.Shared, h.Shared, true,
 		"rate limit "+h.Name+" "+w.label+" is now shared by every gateway instance",
 		"rate limit "+h.Name+" "+w.label+" is no longer shared: each gateway instance counts separately")
+}
+
+// rateLimitKey compares what a bucket is kept per. A request header is
+// whatever the client sends: keyed by one, a client evades the limit by
+// sending a new value each time, so moving to a header key weakens the
+// limit and moving off one strengthens it; other moves are neutral.
+func (d *differ) rateLimitKey(w where, ctl, p, name string, b, h ir.RateLimit) {
+	bk, hk := keyText(b), keyText(h)
+	if !d.compare(bk != hk) {
+		return
+	}
+	sev := drift.Neutral
+	switch {
+	case h.Key == "header" && b.Key != "header":
+		sev = drift.Weakening
+	case b.Key == "header" && h.Key != "header":
+		sev = drift.Strengthening
+	}
+	d.add(w, sev, drift.Changed, ctl, p, bk, hk, "key of rate limit %s %s changed %s → %s", name, w.label, bk, hk)
 }
 
 func rate(r ir.RateLimit) string { return fmt.Sprintf("%d/%s", r.Requests, r.Per) }
