@@ -326,3 +326,32 @@ func TestWaiverPrefersValid(t *testing.T) {
 		t.Errorf("AU-2 %s with a valid and an expired waiver, causes %q", c.Status, c.Causes)
 	}
 }
+
+// TestCredentialHeaderNotRedacted: with redactCredentials off and only
+// Authorization, Proxy-Authorization and Cookie redacted by hand, the
+// billing vendor's X-API-Key reaches the log in clear, so GDPR Art.
+// 32(1)(a) is not satisfied, caused at the logging block.
+func TestCredentialHeaderNotRedacted(t *testing.T) {
+	p, dir := weakenedHospital(t, map[string][][2]string{"policy.cue": {noBaselines,
+		{"logging: {\n", "logging: {\n\tredactCredentials: false\n"},
+		{`headers: "X-Patient-MRN": "hash"`, `headers: {"X-Patient-MRN": "hash", Authorization: "redact", "Proxy-Authorization": "redact", Cookie: "redact"}`},
+	}})
+	r := assess(t, p, "gdpr", Input{})
+	c := control(t, r, "Art. 32(1)(a)")
+	want := fmt.Sprintf("policy.cue:%d: policy: not redacted: header x-api-key", lineOf(t, filepath.Join(dir, "policy.cue"), "logging: {"))
+	if c.Status != NotSatisfied || !containsCause(c.Causes, want) {
+		t.Errorf("Art. 32(1)(a): %s, causes %q; want not satisfied caused by %q", c.Status, c.Causes, want)
+	}
+	for _, e := range c.Evidence {
+		if e.Check == "log.redactCredentials" && e.Passed {
+			t.Errorf("log.redactCredentials passed with X-API-Key logged in clear: %s", e.Value)
+		}
+	}
+	// The same policy with redactCredentials on (the default) passes.
+	ok := assess(t, compileExample(t, "hospital-records"), "gdpr", Input{})
+	for _, e := range control(t, ok, "Art. 32(1)(a)").Evidence {
+		if e.Check == "log.redactCredentials" && !e.Passed {
+			t.Errorf("hospital-records redacts every credential, yet: %s", e.Value)
+		}
+	}
+}
