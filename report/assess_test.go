@@ -355,3 +355,26 @@ func TestCredentialHeaderNotRedacted(t *testing.T) {
 		}
 	}
 }
+
+// TestAnyAuthenticatedOnSensitiveRoute: a rule letting any authenticated
+// caller read patient records is not access by job role or need to know;
+// authz.rules used to pass every route, so PCI 7.3.1 and 7.3.2 (direct
+// evidence) showed satisfied on it.
+func TestAnyAuthenticatedOnSensitiveRoute(t *testing.T) {
+	p, dir := weakenedHospital(t, map[string][][2]string{
+		"policy.cue":   {noBaselines},
+		"services.cue": {{`allow: [{methods: ["GET"], roles: ["clinician", "nurse"]}]`, `allow: [{methods: ["GET"], anyAuthenticated: true}]`}},
+	})
+	r := assess(t, p, "pci-dss-4", Input{})
+	want := fmt.Sprintf("services.cue:%d: route patient-records/patient-search: a rule allows any authenticated principal to phi data",
+		lineOf(t, filepath.Join(dir, "services.cue"), "anyAuthenticated: true"))
+	for _, id := range []string{"7.3.1", "7.3.2"} {
+		if c := control(t, r, id); c.Status != NotSatisfied || !containsCause(c.Causes, want) {
+			t.Errorf("%s: %s, causes %q; want not satisfied caused by %q", id, c.Status, c.Causes, want)
+		}
+	}
+	// Unchanged, the example's role rules satisfy 7.3.2.
+	if c := control(t, assess(t, compileExample(t, "hospital-records"), "pci-dss-4", Input{}), "7.3.2"); c.Status != Satisfied {
+		t.Errorf("hospital-records 7.3.2 is %s (%q)", c.Status, c.Causes)
+	}
+}
