@@ -266,3 +266,30 @@ func TestLogSinkCleartext(t *testing.T) {
 		})
 	}
 }
+
+// TestSettingOrigins: a limit, timeout, content type or header set in
+// defaults is reported at the line that sets it (the route's Origins),
+// not at the route, so a PR annotation lands on the changed line.
+func TestSettingOrigins(t *testing.T) {
+	at := func(line int) ir.Origin { return ir.Origin{File: "p/policy.cue", Line: line, Col: 5} }
+	base, head := policyWithLogin(10), policyWithLogin(10)
+	base.Services[0].Routes[0].Limits = ir.Limits{MaxBodyBytes: 1024, IdleTimeout: 60}
+	base.Services[0].Routes[0].ContentTypes = []string{"application/json"}
+	base.Services[0].Routes[0].Headers.Set = hs("Cache-Control", "no-store")
+	r := head.Services[0].Routes[0]
+	r.Limits = ir.Limits{MaxBodyBytes: 4096, IdleTimeout: 600}
+	r.ContentTypes = []string{"application/json", "text/plain"}
+	r.Headers.Set = hs("Cache-Control", "private")
+	r.Origins = map[string]ir.Origin{ir.CtlBodyLimit: at(40), "limits.timeouts.idleSeconds": at(41),
+		ir.CtlContentTypes: at(42), "headers.Cache-Control": at(43)}
+	want := map[string]int{ir.CtlBodyLimit: 40, ir.CtlTimeouts: 41, ir.CtlContentTypes: 42, ir.CtlHeaders: 43}
+	rep := Compare(base, head)
+	if len(rep.Changes) != len(want) {
+		t.Fatalf("changes = %+v, want %d", rep.Changes, len(want))
+	}
+	for _, c := range rep.Changes {
+		if c.Origin.Line != want[c.Control] || !c.Weakening() {
+			t.Errorf("%s: %s at line %d (%s), want a weakening at line %d", c.Control, c.Message, c.Origin.Line, c.Severity, want[c.Control])
+		}
+	}
+}

@@ -76,10 +76,10 @@ func (d *differ) route(b, h *ir.Route) {
 	d.text(w, "", p+".authEndpoint", "authEndpoint", strconv.FormatBool(b.AuthEndpoint), strconv.FormatBool(h.AuthEndpoint))
 	d.authn(b, h)
 	d.rateLimits(b, h)
-	d.limits(w, p+".limits", b.Limits, h.Limits)
-	d.allowList(w, ir.CtlContentTypes, p+".contentTypes", "accepted content types", b.ContentTypes, h.ContentTypes)
+	d.limits(h, p+".limits", b.Limits, h.Limits)
+	d.allowList(routeWhere(h, ir.CtlContentTypes), ir.CtlContentTypes, p+".contentTypes", "accepted content types", b.ContentTypes, h.ContentTypes)
 	d.cors(routeWhere(h, ir.CtlCORS), p+".cors", b.CORS, h.CORS)
-	d.headers(w, p+".headers", b.Headers, h.Headers)
+	d.headers(h, p+".headers", b.Headers, h.Headers)
 	d.flag(w, ir.CtlAccessLog, p+".accessLog", b.AccessLog, h.AccessLog, true,
 		"requests "+w.label+" are now logged", "requests "+w.label+" are no longer logged")
 }
@@ -185,18 +185,27 @@ func ruleText(r ir.Rule) string {
 	return strings.Join(parts, "; ")
 }
 
-// limits compares size limits and timeouts; zero means unlimited.
-func (d *differ) limits(w where, p string, b, h ir.Limits) {
-	d.number(w, ir.CtlBodyLimit, p+".maxBodyBytes", "body size limit", b.MaxBodyBytes, h.MaxBodyBytes, lowerStronger, count("bytes"))
-	d.number(w, ir.CtlHeaderLimit, p+".maxHeaderBytes", "header size limit", b.MaxHeaderBytes, h.MaxHeaderBytes, lowerStronger, count("bytes"))
-	d.number(w, ir.CtlTimeouts, p+".timeouts.headerSeconds", "header timeout", b.HeaderTimeout, h.HeaderTimeout, lowerStronger, count("s"))
-	d.number(w, ir.CtlTimeouts, p+".timeouts.bodySeconds", "body timeout", b.BodyTimeout, h.BodyTimeout, lowerStronger, count("s"))
-	d.number(w, ir.CtlTimeouts, p+".timeouts.idleSeconds", "idle timeout", b.IdleTimeout, h.IdleTimeout, lowerStronger, count("s"))
-	d.number(w, ir.CtlTimeouts, p+".timeouts.upstreamSeconds", "upstream timeout", b.UpstreamTimeout, h.UpstreamTimeout, lowerStronger, count("s"))
+// limits compares size limits and timeouts of route r; zero means
+// unlimited. Each change points at the line that sets the value in HEAD.
+func (d *differ) limits(r *ir.Route, p string, b, h ir.Limits) {
+	d.number(routeWhere(r, ir.CtlBodyLimit), ir.CtlBodyLimit, p+".maxBodyBytes", "body size limit", b.MaxBodyBytes, h.MaxBodyBytes, lowerStronger, count("bytes"))
+	d.number(routeWhere(r, ir.CtlHeaderLimit), ir.CtlHeaderLimit, p+".maxHeaderBytes", "header size limit", b.MaxHeaderBytes, h.MaxHeaderBytes, lowerStronger, count("bytes"))
+	for _, t := range []struct {
+		field, what string
+		b, h        int
+	}{
+		{"headerSeconds", "header timeout", b.HeaderTimeout, h.HeaderTimeout},
+		{"bodySeconds", "body timeout", b.BodyTimeout, h.BodyTimeout},
+		{"idleSeconds", "idle timeout", b.IdleTimeout, h.IdleTimeout},
+		{"upstreamSeconds", "upstream timeout", b.UpstreamTimeout, h.UpstreamTimeout},
+	} {
+		d.number(routeWhere(r, "limits.timeouts."+t.field), ir.CtlTimeouts, p+".timeouts."+t.field, t.what, t.b, t.h, lowerStronger, count("s"))
+	}
 }
 
-// headers compares response security headers by name.
-func (d *differ) headers(w where, p string, b, h ir.Headers) {
+// headers compares route r's response security headers by name; each
+// change points at the line that sets the header in HEAD.
+func (d *differ) headers(r *ir.Route, p string, b, h ir.Headers) {
 	bm, hm := map[string]string{}, map[string]string{}
 	for _, x := range b.Set {
 		bm[x.Name] = x.Value
@@ -208,6 +217,7 @@ func (d *differ) headers(w where, p string, b, h ir.Headers) {
 		bv, inB := bm[name]
 		hv, inH := hm[name]
 		d.compare(!inB || !inH || bv != hv)
+		w := routeWhere(r, "headers."+name)
 		switch {
 		case !inH:
 			d.add(w, opposite(headerAddedSeverity(name)), drift.Missing, ir.CtlHeaders, p+"."+name, bv, "", "response header %s removed %s (was %q)", name, w.label, bv)
@@ -217,6 +227,7 @@ func (d *differ) headers(w where, p string, b, h ir.Headers) {
 			d.add(w, headerValueSeverity(name, bv, hv), drift.Changed, ir.CtlHeaders, p+"."+name, bv, hv, "response header %s %s changed %q → %q", name, w.label, bv, hv)
 		}
 	}
+	w := routeWhere(r, "headers.hideServerTokens")
 	d.flag(w, ir.CtlHeaders, p+".hideServerTokens", b.HideServerTokens, h.HideServerTokens, true,
 		"server version is now hidden "+w.label, "server version is no longer hidden "+w.label)
 }
