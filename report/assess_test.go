@@ -378,3 +378,23 @@ func TestAnyAuthenticatedOnSensitiveRoute(t *testing.T) {
 		t.Errorf("hospital-records 7.3.2 is %s (%q)", c.Status, c.Causes)
 	}
 }
+
+// TestRunsFailClosed: a probe check that failed without a finding, and a
+// finding whose severity is not one drift defines, fail the control
+// instead of being dropped or counted as a pass.
+func TestRunsFailClosed(t *testing.T) {
+	p := compileExample(t, "hospital-records")
+	probe := drift.Result{Kind: drift.KindProbe, Policy: p.Name, Target: "nginx", Source: "https://records.hospital.example",
+		Checks: []drift.Check{{Control: ir.CtlTLS, Name: "TLS 1.0 handshake refused", Passed: false}}}
+	c := control(t, assess(t, p, "hipaa", Input{Runs: []drift.Result{probe}}), "164.312(e)(1)")
+	if c.Status != NotSatisfied || !containsCause(c.Causes, "probe nginx: TLS 1.0 handshake refused: failed") {
+		t.Errorf("failed probe check without finding: %s, causes %q", c.Status, c.Causes)
+	}
+	drifted := drift.Result{Kind: drift.KindDrift, Policy: p.Name, Target: "nginx", Source: "nginx.conf",
+		Findings: []drift.Finding{{Control: ir.CtlTLS, Target: "nginx", Listener: "public", Direction: drift.Changed, Severity: "weakened",
+			Message: "live nginx accepts TLS 1.0"}}}
+	c = control(t, assess(t, p, "hipaa", Input{Runs: []drift.Result{drifted}}), "164.312(e)(1)")
+	if c.Status != NotSatisfied || !containsCause(c.Causes, `unknown severity "weakened"`) {
+		t.Errorf("finding of unknown severity: %s, causes %q", c.Status, c.Causes)
+	}
+}
