@@ -398,3 +398,18 @@ func TestRunsFailClosed(t *testing.T) {
 		t.Errorf("finding of unknown severity: %s, causes %q", c.Status, c.Causes)
 	}
 }
+
+// TestManualCORSHeaders: Access-Control-Allow-Origin: * with credentials,
+// set through headers.extra, passes vet (it is not a CORS policy) and used
+// to leave cors.safe with nothing to check: OWASP API8 showed satisfied.
+func TestManualCORSHeaders(t *testing.T) {
+	p, _ := weakenedHospital(t, map[string][][2]string{"policy.cue": {noBaselines,
+		{`cacheControl:          "no-store"`, "cacheControl:          \"no-store\"\n\t\textra: {\"Access-Control-Allow-Origin\": \"*\", \"Access-Control-Allow-Credentials\": \"true\"}"}}})
+	if c := control(t, assess(t, compileExample(t, "hospital-records"), "owasp-api-2023", Input{}), "API8:2023"); c.Status == NotSatisfied {
+		t.Fatalf("unchanged example: API8 %s (%q)", c.Status, c.Causes)
+	}
+	c := control(t, assess(t, p, "owasp-api-2023", Input{}), "API8:2023")
+	if c.Status != NotSatisfied || !containsCause(c.Causes, "Access-Control headers set through headers.extra: Access-Control-Allow-Credentials: true; Access-Control-Allow-Origin: *") {
+		t.Errorf("API8:2023: %s, causes %q", c.Status, c.Causes)
+	}
+}

@@ -43,15 +43,34 @@ func checkNoStore(e *env) outcome {
 	})
 }
 
-// checkCORS refuses credentials shared with any origin on routes with CORS.
+// checkCORS refuses credentials shared with any origin on routes with
+// CORS, and Access-Control-* response headers set by hand (headers.extra):
+// they open the route to other origins outside the CORS policy, where
+// neither vet nor this check can judge them.
 func checkCORS(e *env) outcome {
-	keep := func(r *ir.Route) bool { return r.CORS != nil }
+	keep := func(r *ir.Route) bool { return r.CORS != nil || len(manualCORS(r)) > 0 }
 	return e.perRoute("cors.safe", keep, func(r *ir.Route) item {
+		if hand := manualCORS(r); len(hand) > 0 {
+			return item{value: "Access-Control headers set through headers.extra: " + strings.Join(hand, "; "),
+				origin: r.Origin, irctls: ctls(ir.CtlHeaders)}
+		}
 		c := r.CORS
 		ok := !(c.AllowCredentials && slices.Contains(c.AllowOrigins, "*"))
 		return item{passed: ok, value: fmt.Sprintf("origins %s, credentials %t", strings.Join(c.AllowOrigins, ", "), c.AllowCredentials),
 			origin: routeOrigin(r, ir.CtlCORS), irctls: ctls(ir.CtlCORS)}
 	})
+}
+
+// manualCORS lists the route's response headers that are CORS headers
+// ("Access-Control-Allow-Origin: *"), which only headers.extra can set.
+func manualCORS(r *ir.Route) []string {
+	var out []string
+	for _, h := range r.Headers.Set {
+		if strings.HasPrefix(strings.ToLower(h.Name), "access-control-") {
+			out = append(out, h.Name+": "+h.Value)
+		}
+	}
+	return out
 }
 
 // checkLogEnabled requires the access log on, and on for every sensitive route.
