@@ -293,3 +293,38 @@ func TestSettingOrigins(t *testing.T) {
 		}
 	}
 }
+
+// TestServiceOnWeakerListener: serving a service also on a TLS listener
+// with a lower minimum version, or without the client certificates its
+// listeners required, is a weakening (and the reverse a strengthening).
+func TestServiceOnWeakerListener(t *testing.T) {
+	with := func(min string, mtls bool, listeners ...string) *ir.Policy {
+		p := policyWithLogin(10)
+		api := p.Listeners[0]
+		if mtls {
+			api.TLS.ClientAuth = &ir.ClientAuth{Required: true, CAFile: "/ca.pem"}
+		}
+		p.Listeners = append(p.Listeners, &ir.Listener{Name: "legacy", Port: 8443,
+			TLS: &ir.TLS{MinVersion: min, MaxVersion: "1.3", Origin: ir.Origin{File: "p/policy.cue", Line: 3}}, Origin: ir.Origin{File: "p/policy.cue", Line: 3}})
+		p.Services[0].Listeners = listeners
+		return p
+	}
+	for _, c := range []struct {
+		name       string
+		base, head *ir.Policy
+		want       drift.Severity
+	}{
+		{"TLS 1.0 listener added", with("1.0", false, "api"), with("1.0", false, "api", "legacy"), drift.Weakening},
+		{"TLS 1.0 listener dropped", with("1.0", false, "api", "legacy"), with("1.0", false, "api"), drift.Strengthening},
+		{"listener without mTLS added", with("1.2", true, "api"), with("1.2", true, "api", "legacy"), drift.Weakening},
+		{"equal listener added", with("1.2", false, "api"), with("1.2", false, "api", "legacy"), drift.Neutral},
+		{"stronger listener added", with("1.3", false, "api"), with("1.3", false, "api", "legacy"), drift.Neutral},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			r := Compare(c.base, c.head)
+			if len(r.Changes) != 1 || r.Changes[0].Severity != c.want || r.Changes[0].Control != ir.CtlTLS || r.Changes[0].Origin.Line != 5 {
+				t.Errorf("changes = %+v, want one %s on control tls at the service (line 5)", r.Changes, c.want)
+			}
+		})
+	}
+}
