@@ -2,6 +2,7 @@ package posture
 
 import (
 	"slices"
+	"strings"
 
 	"github.com/rampart-policy/rampart/compiler/ir"
 	"github.com/rampart-policy/rampart/drift"
@@ -74,9 +75,40 @@ func (d *differ) logging() {
 	d.flag(w, ir.CtlAccessLog, "logging.authFailures", b.AuthFailures, h.AuthFailures, true,
 		"failed authentications are now logged", "failed authentications are no longer logged")
 	d.number(w, ir.CtlAccessLog, "logging.retentionDays", "log retention", b.RetentionDays, h.RetentionDays, higherStronger, count("days"))
-	d.text(w, ir.CtlAccessLog, "logging.sink", "log sink", b.Sink+" "+b.SinkTarget, h.Sink+" "+h.SinkTarget)
+	d.sink(w, b, h)
 	d.text(w, ir.CtlAccessLog, "logging.format", "log format", b.Format, h.Format)
 	d.redactions(w, b.Redact, h.Redact)
+}
+
+// sink compares where the access log goes. Lines carry identities, client
+// addresses and paths: a sink that now ships them over plain http:// is a
+// weakening, one that stops doing so a strengthening; any other move is
+// neutral.
+func (d *differ) sink(w where, b, h ir.Logging) {
+	bs, hs := b.Sink+" "+b.SinkTarget, h.Sink+" "+h.SinkTarget
+	if !d.compare(bs != hs) {
+		return
+	}
+	sev := drift.Neutral
+	switch bc, hc := cleartextSink(b), cleartextSink(h); {
+	case hc && !bc:
+		sev = drift.Weakening
+	case bc && !hc:
+		sev = drift.Strengthening
+	}
+	d.add(w, sev, drift.Changed, ir.CtlAccessLog, "logging.sink", bs, hs, "log sink changed %s → %s%s", bs, hs, cleartextNote(h))
+}
+
+// cleartextSink reports whether the log is shipped over plain HTTP.
+func cleartextSink(l ir.Logging) bool {
+	return l.Sink == "http" && strings.HasPrefix(strings.ToLower(l.SinkTarget), "http://")
+}
+
+func cleartextNote(l ir.Logging) string {
+	if cleartextSink(l) {
+		return " (access-log lines now cross the network unencrypted)"
+	}
+	return ""
 }
 
 // redactionStrength ranks redaction modes: dropping a value hides more

@@ -76,10 +76,10 @@ func (d *differ) route(b, h *ir.Route) {
 	d.text(w, "", p+".authEndpoint", "authEndpoint", strconv.FormatBool(b.AuthEndpoint), strconv.FormatBool(h.AuthEndpoint))
 	d.authn(b, h)
 	d.rateLimits(b, h)
-	d.limits(w, p+".limits", b.Limits, h.Limits)
-	d.allowList(w, ir.CtlContentTypes, p+".contentTypes", "accepted content types", b.ContentTypes, h.ContentTypes)
+	d.limits(h, p+".limits", b.Limits, h.Limits)
+	d.allowList(routeWhere(h, ir.CtlContentTypes), ir.CtlContentTypes, p+".contentTypes", "accepted content types", b.ContentTypes, h.ContentTypes)
 	d.cors(routeWhere(h, ir.CtlCORS), p+".cors", b.CORS, h.CORS)
-	d.headers(w, p+".headers", b.Headers, h.Headers)
+	d.headers(h, p+".headers", b.Headers, h.Headers)
 	d.flag(w, ir.CtlAccessLog, p+".accessLog", b.AccessLog, h.AccessLog, true,
 		"requests "+w.label+" are now logged", "requests "+w.label+" are no longer logged")
 }
@@ -185,18 +185,27 @@ func ruleText(r ir.Rule) string {
 	return strings.Join(parts, "; ")
 }
 
-// limits compares size limits and timeouts; zero means unlimited.
-func (d *differ) limits(w where, p string, b, h ir.Limits) {
-	d.number(w, ir.CtlBodyLimit, p+".maxBodyBytes", "body size limit", b.MaxBodyBytes, h.MaxBodyBytes, lowerStronger, count("bytes"))
-	d.number(w, ir.CtlHeaderLimit, p+".maxHeaderBytes", "header size limit", b.MaxHeaderBytes, h.MaxHeaderBytes, lowerStronger, count("bytes"))
-	d.number(w, ir.CtlTimeouts, p+".timeouts.headerSeconds", "header timeout", b.HeaderTimeout, h.HeaderTimeout, lowerStronger, count("s"))
-	d.number(w, ir.CtlTimeouts, p+".timeouts.bodySeconds", "body timeout", b.BodyTimeout, h.BodyTimeout, lowerStronger, count("s"))
-	d.number(w, ir.CtlTimeouts, p+".timeouts.idleSeconds", "idle timeout", b.IdleTimeout, h.IdleTimeout, lowerStronger, count("s"))
-	d.number(w, ir.CtlTimeouts, p+".timeouts.upstreamSeconds", "upstream timeout", b.UpstreamTimeout, h.UpstreamTimeout, lowerStronger, count("s"))
+// limits compares size limits and timeouts of route r; zero means
+// unlimited. Each change points at the line that sets the value in HEAD.
+func (d *differ) limits(r *ir.Route, p string, b, h ir.Limits) {
+	d.number(routeWhere(r, ir.CtlBodyLimit), ir.CtlBodyLimit, p+".maxBodyBytes", "body size limit", b.MaxBodyBytes, h.MaxBodyBytes, lowerStronger, count("bytes"))
+	d.number(routeWhere(r, ir.CtlHeaderLimit), ir.CtlHeaderLimit, p+".maxHeaderBytes", "header size limit", b.MaxHeaderBytes, h.MaxHeaderBytes, lowerStronger, count("bytes"))
+	for _, t := range []struct {
+		field, what string
+		b, h        int
+	}{
+		{"headerSeconds", "header timeout", b.HeaderTimeout, h.HeaderTimeout},
+		{"bodySeconds", "body timeout", b.BodyTimeout, h.BodyTimeout},
+		{"idleSeconds", "idle timeout", b.IdleTimeout, h.IdleTimeout},
+		{"upstreamSeconds", "upstream timeout", b.UpstreamTimeout, h.UpstreamTimeout},
+	} {
+		d.number(routeWhere(r, "limits.timeouts."+t.field), ir.CtlTimeouts, p+".timeouts."+t.field, t.what, t.b, t.h, lowerStronger, count("s"))
+	}
 }
 
-// headers compares response security headers by name.
-func (d *differ) headers(w where, p string, b, h ir.Headers) {
+// headers compares route r's response security headers by name; each
+// change points at the line that sets the header in HEAD.
+func (d *differ) headers(r *ir.Route, p string, b, h ir.Headers) {
 	bm, hm := map[string]string{}, map[string]string{}
 	for _, x := range b.Set {
 		bm[x.Name] = x.Value
@@ -208,17 +217,95 @@ func (d *differ) headers(w where, p string, b, h ir.Headers) {
 		bv, inB := bm[name]
 		hv, inH := hm[name]
 		d.compare(!inB || !inH || bv != hv)
+		w := routeWhere(r, "headers."+name)
 		switch {
 		case !inH:
-			d.add(w, drift.Weakening, drift.Missing, ir.CtlHeaders, p+"."+name, bv, "", "response header %s removed %s (was %q)", name, w.label, bv)
+			d.add(w, opposite(headerAddedSeverity(name)), drift.Missing, ir.CtlHeaders, p+"."+name, bv, "", "response header %s removed %s (was %q)", name, w.label, bv)
 		case !inB:
-			d.add(w, drift.Strengthening, drift.Unexpected, ir.CtlHeaders, p+"."+name, "", hv, "response header %s added %s (%q)", name, w.label, hv)
+			d.add(w, headerAddedSeverity(name), drift.Unexpected, ir.CtlHeaders, p+"."+name, "", hv, "response header %s added %s (%q)", name, w.label, hv)
 		case bv != hv:
-			d.add(w, drift.Neutral, drift.Changed, ir.CtlHeaders, p+"."+name, bv, hv, "response header %s %s changed %q → %q", name, w.label, bv, hv)
+			d.add(w, headerValueSeverity(name, bv, hv), drift.Changed, ir.CtlHeaders, p+"."+name, bv, hv, "response header %s %s changed %q → %q", name, w.label, bv, hv)
 		}
 	}
+	w := routeWhere(r, "headers.hideServerTokens")
 	d.flag(w, ir.CtlHeaders, p+".hideServerTokens", b.HideServerTokens, h.HideServerTokens, true,
 		"server version is now hidden "+w.label, "server version is no longer hidden "+w.label)
+}
+
+// securityHeaders are response headers that restrict what a browser or
+// cache may do with a response: adding one strengthens, removing one
+// weakens.
+var securityHeaders = []string{
+	"cache-control", "content-security-policy", "cross-origin-embedder-policy", "cross-origin-opener-policy",
+	"cross-origin-resource-policy", "permissions-policy", "referrer-policy", "strict-transport-security",
+	"x-content-type-options", "x-frame-options", "x-permitted-cross-domain-policies",
+}
+
+// headerAddedSeverity judges a response header that HEAD adds: a security
+// header strengthens; an Access-Control-* header (set through
+// headers.extra) opens the response to other origins and weakens; any
+// other header is neutral. Removing a header has the opposite severity.
+func headerAddedSeverity(name string) drift.Severity {
+	lower := strings.ToLower(name)
+	switch {
+	case slices.Contains(securityHeaders, lower):
+		return drift.Strengthening
+	case strings.HasPrefix(lower, "access-control-"):
+		return drift.Weakening
+	}
+	return drift.Neutral
+}
+
+// headerScales rank the values of the security headers whose values have
+// an order, from weakest to strongest: SAMEORIGIN lets the site frame
+// itself, DENY does not; a referrer policy is stronger the less of the URL
+// it sends, and to fewer places.
+var headerScales = map[string][]string{
+	"x-frame-options": {"SAMEORIGIN", "DENY"},
+	"referrer-policy": {"strict-origin-when-cross-origin", "strict-origin", "same-origin", "no-referrer"},
+}
+
+// headerValueSeverity judges a changed response-header value: losing
+// Cache-Control no-store lets browsers and proxies keep the response (a
+// weakening), gaining it is a strengthening; ordered headers move on their
+// scale; any other change (a new Content-Security-Policy, say) is neutral.
+func headerValueSeverity(name, b, h string) drift.Severity {
+	lower := strings.ToLower(name)
+	if lower == "cache-control" {
+		switch bs, hs := noStore(b), noStore(h); {
+		case bs && !hs:
+			return drift.Weakening
+		case !bs && hs:
+			return drift.Strengthening
+		}
+		return drift.Neutral
+	}
+	scale, ok := headerScales[lower]
+	if !ok {
+		return drift.Neutral
+	}
+	bi, hi := slices.Index(scale, b), slices.Index(scale, h)
+	switch {
+	case bi < 0 || hi < 0:
+		return drift.Neutral
+	case hi > bi:
+		return drift.Strengthening
+	case hi < bi:
+		return drift.Weakening
+	}
+	return drift.Neutral
+}
+
+// noStore reports whether a Cache-Control value carries the no-store
+// directive.
+func noStore(v string) bool {
+	for _, d := range strings.Split(v, ",") {
+		d, _, _ = strings.Cut(d, "=")
+		if strings.EqualFold(strings.TrimSpace(d), "no-store") {
+			return true
+		}
+	}
+	return false
 }
 
 // cors compares cross-origin policies: allowing more is a weakening.
@@ -288,10 +375,29 @@ func (d *differ) rateLimit(w where, p string, b, h ir.RateLimit) {
 		d.add(w, sev, drift.Changed, ctl, p, rate(b), rate(h), "rate limit %s %s %s %s → %s", h.Name, w.label, verb, rate(b), rate(h))
 	}
 	d.number(where{route: w.route, label: "of rate limit " + h.Name + " " + w.label, scope: w.scope, origin: w.origin}, ctl, p+".burst", "burst", b.Burst, h.Burst, lowerStrongerZero, literal("requests"))
-	d.text(w, ctl, p+".key", "key of rate limit "+h.Name, keyText(b), keyText(h))
+	d.rateLimitKey(w, ctl, p+".key", h.Name, b, h)
 	d.flag(w, ir.CtlRateLimitShared, p+".shared", b.Shared, h.Shared, true,
 		"rate limit "+h.Name+" "+w.label+" is now shared by every gateway instance",
 		"rate limit "+h.Name+" "+w.label+" is no longer shared: each gateway instance counts separately")
+}
+
+// rateLimitKey compares what a bucket is kept per. A request header is
+// whatever the client sends: keyed by one, a client evades the limit by
+// sending a new value each time, so moving to a header key weakens the
+// limit and moving off one strengthens it; other moves are neutral.
+func (d *differ) rateLimitKey(w where, ctl, p, name string, b, h ir.RateLimit) {
+	bk, hk := keyText(b), keyText(h)
+	if !d.compare(bk != hk) {
+		return
+	}
+	sev := drift.Neutral
+	switch {
+	case h.Key == "header" && b.Key != "header":
+		sev = drift.Weakening
+	case b.Key == "header" && h.Key != "header":
+		sev = drift.Strengthening
+	}
+	d.add(w, sev, drift.Changed, ctl, p, bk, hk, "key of rate limit %s %s changed %s → %s", name, w.label, bk, hk)
 }
 
 func rate(r ir.RateLimit) string { return fmt.Sprintf("%d/%s", r.Requests, r.Per) }

@@ -1,6 +1,8 @@
 package posture
 
 import (
+	"fmt"
+	"slices"
 	"strings"
 
 	"github.com/rampart-policy/rampart/compiler/ir"
@@ -88,6 +90,10 @@ func (d *differ) serviceListeners(w where, p string, b, h []string) {
 		sev, how := drift.Neutral, ""
 		if li := listenerOf(d.head, l); li != nil && li.TLS == nil {
 			sev, how = drift.Weakening, " (plaintext)"
+		} else if li != nil {
+			if weaker := weakerListener(d.base, b, li); weaker != "" {
+				sev, how = drift.Weakening, " ("+weaker+")"
+			}
 		}
 		d.add(w, sev, drift.Unexpected, ir.CtlTLS, p, "", l, "service%s now also served on listener %s%s", strings.TrimPrefix(on(w), " of service"), l, how)
 	}
@@ -95,9 +101,41 @@ func (d *differ) serviceListeners(w where, p string, b, h []string) {
 		sev, how := drift.Neutral, ""
 		if li := listenerOf(d.base, l); li != nil && li.TLS == nil {
 			sev, how = drift.Strengthening, " (plaintext)"
+		} else if li != nil {
+			if weaker := weakerListener(d.head, h, li); weaker != "" {
+				sev, how = drift.Strengthening, " ("+weaker+")"
+			}
 		}
 		d.add(w, sev, drift.Missing, ir.CtlTLS, p, l, "", "service%s no longer served on listener %s%s", strings.TrimPrefix(on(w), " of service"), l, how)
 	}
+}
+
+// weakerListener says how TLS listener li, newly serving a service (or no
+// longer serving it), is weaker than every listener that serves it on the
+// other side (names, in policy other): a lower TLS minimum, or no required
+// client certificate where all of them require one. It returns "" when li
+// is not weaker.
+func weakerListener(other *ir.Policy, names []string, li *ir.Listener) string {
+	var mins []int
+	allMTLS := len(names) > 0
+	for _, n := range names {
+		bl := listenerOf(other, n)
+		if bl == nil || bl.TLS == nil {
+			return "" // the service was already reachable in plaintext
+		}
+		mins = append(mins, slices.Index(tlsVersions, bl.TLS.MinVersion))
+		if bl.TLS.ClientAuth == nil || !bl.TLS.ClientAuth.Required {
+			allMTLS = false
+		}
+	}
+	var out []string
+	if m := slices.Index(tlsVersions, li.TLS.MinVersion); len(mins) > 0 && m >= 0 && m < slices.Min(mins) {
+		out = append(out, fmt.Sprintf("TLS minimum %s, below the %s of the service's other listeners", li.TLS.MinVersion, tlsVersions[slices.Min(mins)]))
+	}
+	if allMTLS && (li.TLS.ClientAuth == nil || !li.TLS.ClientAuth.Required) {
+		out = append(out, "no required client certificate, which the service's other listeners demand")
+	}
+	return strings.Join(out, "; ")
 }
 
 // listenerOf returns p's listener called name, or nil.

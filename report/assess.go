@@ -220,17 +220,41 @@ func (a *assessor) runItems(ctls []string) []item {
 			if f.Expected != "" || f.Actual != "" {
 				v += fmt.Sprintf(" (expected %q, live %q)", f.Expected, f.Actual)
 			}
+			// Fail closed: only a finding the run itself calls a
+			// strengthening or neutral passes; a weakening, or a severity
+			// this version does not know, fails.
+			passed := f.Severity == drift.Strengthening || f.Severity == drift.Neutral
+			if !passed && f.Severity != drift.Weakening {
+				v += fmt.Sprintf(" (unknown severity %q: counted as a failure)", f.Severity)
+			}
 			out = append(out, item{check: r.Kind + "." + string(f.Direction), scope: runScope(r, f.Route, f.Listener), route: f.Route,
-				passed: f.Severity != drift.Weakening, value: v, origin: f.Origin, covers: a.routeOrAll(f.Route), source: r.Kind})
+				passed: passed, value: v, origin: f.Origin, covers: a.routeOrAll(f.Route), source: r.Kind})
 		}
 		for _, c := range r.Checks {
-			if c.Passed && slices.Contains(ctls, c.Control) {
+			if !slices.Contains(ctls, c.Control) {
+				continue
+			}
+			switch {
+			case c.Passed:
 				out = append(out, item{check: r.Kind + ".check", scope: runScope(r, c.Route, ""), route: c.Route,
 					passed: true, value: c.Name, covers: a.routeOrAll(c.Route), source: r.Kind})
+			case !hasFinding(r, c):
+				// A failed check normally explains itself with findings,
+				// judged above; one without any still failed.
+				out = append(out, item{check: r.Kind + ".check", scope: runScope(r, c.Route, ""), route: c.Route,
+					value: c.Name + ": failed, with no finding to say how", covers: a.routeOrAll(c.Route), source: r.Kind})
 			}
 		}
 	}
 	return out
+}
+
+// hasFinding reports whether run r has a finding on failed check c's
+// control (and route, when c names one).
+func hasFinding(r drift.Result, c drift.Check) bool {
+	return slices.ContainsFunc(r.Findings, func(f drift.Finding) bool {
+		return f.Control == c.Control && (c.Route == "" || f.Route == c.Route)
+	})
 }
 
 // runScope names where a drift or probe item applies: "drift nginx

@@ -326,3 +326,90 @@ func TestWaiverPrefersValid(t *testing.T) {
 		t.Errorf("AU-2 %s with a valid and an expired waiver, causes %q", c.Status, c.Causes)
 	}
 }
+
+// TestCredentialHeaderNotRedacted: with redactCredentials off and only
+// Authorization, Proxy-Authorization and Cookie redacted by hand, the
+// billing vendor's X-API-Key reaches the log in clear, so GDPR Art.
+// 32(1)(a) is not satisfied, caused at the logging block.
+func TestCredentialHeaderNotRedacted(t *testing.T) {
+	p, dir := weakenedHospital(t, map[string][][2]string{"policy.cue": {noBaselines,
+		{"logging: {\n", "logging: {\n\tredactCredentials: false\n"},
+		{`headers: "X-Patient-MRN": "hash"`, `headers: {"X-Patient-MRN": "hash", Authorization: "redact", "Proxy-Authorization": "redact", Cookie: "redact"}`},
+	}})
+	r := assess(t, p, "gdpr", Input{})
+	c := control(t, r, "Art. 32(1)(a)")
+	want := fmt.Sprintf("policy.cue:%d: policy: not redacted: header x-api-key", lineOf(t, filepath.Join(dir, "policy.cue"), "logging: {"))
+	if c.Status != NotSatisfied || !containsCause(c.Causes, want) {
+		t.Errorf("Art. 32(1)(a): %s, causes %q; want not satisfied caused by %q", c.Status, c.Causes, want)
+	}
+	for _, e := range c.Evidence {
+		if e.Check == "log.redactCredentials" && e.Passed {
+			t.Errorf("log.redactCredentials passed with X-API-Key logged in clear: %s", e.Value)
+		}
+	}
+	// The same policy with redactCredentials on (the default) passes.
+	ok := assess(t, compileExample(t, "hospital-records"), "gdpr", Input{})
+	for _, e := range control(t, ok, "Art. 32(1)(a)").Evidence {
+		if e.Check == "log.redactCredentials" && !e.Passed {
+			t.Errorf("hospital-records redacts every credential, yet: %s", e.Value)
+		}
+	}
+}
+
+// TestAnyAuthenticatedOnSensitiveRoute: a rule letting any authenticated
+// caller read patient records is not access by job role or need to know;
+// authz.rules used to pass every route, so PCI 7.3.1 and 7.3.2 (direct
+// evidence) showed satisfied on it.
+func TestAnyAuthenticatedOnSensitiveRoute(t *testing.T) {
+	p, dir := weakenedHospital(t, map[string][][2]string{
+		"policy.cue":   {noBaselines},
+		"services.cue": {{`allow: [{methods: ["GET"], roles: ["clinician", "nurse"]}]`, `allow: [{methods: ["GET"], anyAuthenticated: true}]`}},
+	})
+	r := assess(t, p, "pci-dss-4", Input{})
+	want := fmt.Sprintf("services.cue:%d: route patient-records/patient-search: a rule allows any authenticated principal to phi data",
+		lineOf(t, filepath.Join(dir, "services.cue"), "anyAuthenticated: true"))
+	for _, id := range []string{"7.3.1", "7.3.2"} {
+		if c := control(t, r, id); c.Status != NotSatisfied || !containsCause(c.Causes, want) {
+			t.Errorf("%s: %s, causes %q; want not satisfied caused by %q", id, c.Status, c.Causes, want)
+		}
+	}
+	// Unchanged, the example's role rules satisfy 7.3.2.
+	if c := control(t, assess(t, compileExample(t, "hospital-records"), "pci-dss-4", Input{}), "7.3.2"); c.Status != Satisfied {
+		t.Errorf("hospital-records 7.3.2 is %s (%q)", c.Status, c.Causes)
+	}
+}
+
+// TestRunsFailClosed: a probe check that failed without a finding, and a
+// finding whose severity is not one drift defines, fail the control
+// instead of being dropped or counted as a pass.
+func TestRunsFailClosed(t *testing.T) {
+	p := compileExample(t, "hospital-records")
+	probe := drift.Result{Kind: drift.KindProbe, Policy: p.Name, Target: "nginx", Source: "https://records.hospital.example",
+		Checks: []drift.Check{{Control: ir.CtlTLS, Name: "TLS 1.0 handshake refused", Passed: false}}}
+	c := control(t, assess(t, p, "hipaa", Input{Runs: []drift.Result{probe}}), "164.312(e)(1)")
+	if c.Status != NotSatisfied || !containsCause(c.Causes, "probe nginx: TLS 1.0 handshake refused: failed") {
+		t.Errorf("failed probe check without finding: %s, causes %q", c.Status, c.Causes)
+	}
+	drifted := drift.Result{Kind: drift.KindDrift, Policy: p.Name, Target: "nginx", Source: "nginx.conf",
+		Findings: []drift.Finding{{Control: ir.CtlTLS, Target: "nginx", Listener: "public", Direction: drift.Changed, Severity: "weakened",
+			Message: "live nginx accepts TLS 1.0"}}}
+	c = control(t, assess(t, p, "hipaa", Input{Runs: []drift.Result{drifted}}), "164.312(e)(1)")
+	if c.Status != NotSatisfied || !containsCause(c.Causes, `unknown severity "weakened"`) {
+		t.Errorf("finding of unknown severity: %s, causes %q", c.Status, c.Causes)
+	}
+}
+
+// TestManualCORSHeaders: Access-Control-Allow-Origin: * with credentials,
+// set through headers.extra, passes vet (it is not a CORS policy) and used
+// to leave cors.safe with nothing to check: OWASP API8 showed satisfied.
+func TestManualCORSHeaders(t *testing.T) {
+	p, _ := weakenedHospital(t, map[string][][2]string{"policy.cue": {noBaselines,
+		{`cacheControl:          "no-store"`, "cacheControl:          \"no-store\"\n\t\textra: {\"Access-Control-Allow-Origin\": \"*\", \"Access-Control-Allow-Credentials\": \"true\"}"}}})
+	if c := control(t, assess(t, compileExample(t, "hospital-records"), "owasp-api-2023", Input{}), "API8:2023"); c.Status == NotSatisfied {
+		t.Fatalf("unchanged example: API8 %s (%q)", c.Status, c.Causes)
+	}
+	c := control(t, assess(t, p, "owasp-api-2023", Input{}), "API8:2023")
+	if c.Status != NotSatisfied || !containsCause(c.Causes, "Access-Control headers set through headers.extra: Access-Control-Allow-Credentials: true; Access-Control-Allow-Origin: *") {
+		t.Errorf("API8:2023: %s, causes %q", c.Status, c.Causes)
+	}
+}

@@ -189,13 +189,20 @@ func checkJWTAudience(e *env) outcome {
 	return out
 }
 
-// checkAuthzRules records the default-deny rules of every authenticated route.
+// checkAuthzRules records the default-deny rules of every authenticated
+// route, and fails a route carrying phi, pci or pii data on which a rule
+// allows any authenticated principal: that is authentication, not access
+// limited by role or scope.
 func checkAuthzRules(e *env) outcome {
 	keep := func(r *ir.Route) bool { return !r.Public }
 	return e.perRoute("authz.rules", keep, func(r *ir.Route) item {
 		o := routeOrigin(r, ir.CtlAuthzRules)
 		if len(r.Rules) == 0 {
 			return item{value: "no allow rule: every request is denied", origin: o, passed: true, irctls: ctls(ir.CtlAuthzRules)}
+		}
+		if sensitive(r.Classification) && slices.ContainsFunc(r.Rules, func(ru ir.Rule) bool { return ru.AnyAuthenticated }) {
+			return item{value: "a rule allows any authenticated principal to " + r.Classification + " data: " + describeRules(r.Rules),
+				origin: o, irctls: ctls(ir.CtlAuthzRules)}
 		}
 		return item{passed: true, value: describeRules(r.Rules), origin: o, irctls: ctls(ir.CtlAuthzRules)}
 	})

@@ -43,15 +43,34 @@ func checkNoStore(e *env) outcome {
 	})
 }
 
-// checkCORS refuses credentials shared with any origin on routes with CORS.
+// checkCORS refuses credentials shared with any origin on routes with
+// CORS, and Access-Control-* response headers set by hand (headers.extra):
+// they open the route to other origins outside the CORS policy, where
+// neither vet nor this check can judge them.
 func checkCORS(e *env) outcome {
-	keep := func(r *ir.Route) bool { return r.CORS != nil }
+	keep := func(r *ir.Route) bool { return r.CORS != nil || len(manualCORS(r)) > 0 }
 	return e.perRoute("cors.safe", keep, func(r *ir.Route) item {
+		if hand := manualCORS(r); len(hand) > 0 {
+			return item{value: "Access-Control headers set through headers.extra: " + strings.Join(hand, "; "),
+				origin: r.Origin, irctls: ctls(ir.CtlHeaders)}
+		}
 		c := r.CORS
 		ok := !(c.AllowCredentials && slices.Contains(c.AllowOrigins, "*"))
 		return item{passed: ok, value: fmt.Sprintf("origins %s, credentials %t", strings.Join(c.AllowOrigins, ", "), c.AllowCredentials),
 			origin: routeOrigin(r, ir.CtlCORS), irctls: ctls(ir.CtlCORS)}
 	})
+}
+
+// manualCORS lists the route's response headers that are CORS headers
+// ("Access-Control-Allow-Origin: *"), which only headers.extra can set.
+func manualCORS(r *ir.Route) []string {
+	var out []string
+	for _, h := range r.Headers.Set {
+		if strings.HasPrefix(strings.ToLower(h.Name), "access-control-") {
+			out = append(out, h.Name+": "+h.Value)
+		}
+	}
+	return out
 }
 
 // checkLogEnabled requires the access log on, and on for every sensitive route.
@@ -116,13 +135,16 @@ func redactedAs(lg ir.Logging, kind, name string) string {
 	return ""
 }
 
-// checkRedactCredentials requires credential headers to be redacted in the access log.
+// checkRedactCredentials requires credentials to be redacted in the access
+// log: the standard credential headers, and every header the policy's
+// providers read a key or token from (X-API-Key, a custom bearer header),
+// plus API-key query parameters when the log records query strings.
 func checkRedactCredentials(e *env) outcome {
 	lg := e.p.Logging
 	var missing []string
-	for _, h := range []string{"authorization", "proxy-authorization", "cookie"} {
-		if redactedAs(lg, "header", h) == "" {
-			missing = append(missing, h)
+	for _, c := range credentialLocations(e.p) {
+		if redactedAs(lg, c[0], c[1]) == "" {
+			missing = append(missing, c[0]+" "+c[1])
 		}
 	}
 	v := "credential headers redacted in the access log"
@@ -130,6 +152,39 @@ func checkRedactCredentials(e *env) outcome {
 		v = "not redacted: " + strings.Join(missing, ", ")
 	}
 	return e.policyItem("log.redactCredentials", ir.CtlRedact, len(missing) == 0, v, lg.Origin)
+}
+
+// credentialLocations lists, as (kind, name), what carries a credential
+// on the policy's requests: Authorization, Proxy-Authorization and Cookie,
+// each provider's key or token header, and API-key query parameters when
+// query strings are logged. Header names are lower-case; the list is
+// sorted and has no duplicates.
+func credentialLocations(p *ir.Policy) [][2]string {
+	out := [][2]string{{"header", "authorization"}, {"header", "cookie"}, {"header", "proxy-authorization"}}
+	add := func(kind, name string) {
+		if kind == "header" {
+			name = strings.ToLower(name)
+		}
+		if name != "" && !slices.Contains(out, [2]string{kind, name}) {
+			out = append(out, [2]string{kind, name})
+		}
+	}
+	for _, pr := range p.Providers {
+		switch {
+		case pr.APIKey != nil && pr.APIKey.In == "query":
+			if slices.Contains(p.Logging.Fields, "query") {
+				add("query", pr.APIKey.Name)
+			}
+		case pr.APIKey != nil:
+			add("header", pr.APIKey.Name)
+		case pr.JWT != nil:
+			add("header", pr.JWT.Header)
+		case pr.Introspection != nil:
+			add("header", pr.Introspection.Header)
+		}
+	}
+	slices.SortFunc(out, func(a, b [2]string) int { return strings.Compare(a[0]+" "+a[1], b[0]+" "+b[1]) })
+	return out
 }
 
 // checkPseudonymise requires the logged identity to be hashed, redacted or not logged.

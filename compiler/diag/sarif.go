@@ -239,9 +239,13 @@ func sarifLocationOf(p Pos, root string) (sarifLocation, bool) {
 	return loc, true
 }
 
-// artifactOf names file relative to root with forward slashes. Files of
-// rampart's embedded modules (rampart.dev/...) and files outside root keep
-// their name and get no base.
+// artifactOf names file relative to root with forward slashes, under the
+// %SRCROOT% base. Files of rampart's embedded modules (rampart.dev/...)
+// keep their name and get no base. A file outside root gets an absolute
+// file:// URI and no base: SARIF allows a missing uriBaseId only with an
+// absolute URI, and a relative one ("../x.cue", "/tmp/x.cue" without a
+// scheme) would be resolved against the repository root by consumers
+// such as GitHub code scanning, naming a different file.
 func artifactOf(file, root string) sarifArtifact {
 	if strings.HasPrefix(file, "rampart.dev/") {
 		return sarifArtifact{URI: file}
@@ -253,8 +257,16 @@ func artifactOf(file, root string) sarifArtifact {
 		}
 	}
 	rel = filepath.ToSlash(rel)
-	if strings.HasPrefix(rel, "../") || filepath.IsAbs(rel) {
-		return sarifArtifact{URI: uriEscape(rel)}
+	if rel == ".." || strings.HasPrefix(rel, "../") || filepath.IsAbs(filepath.FromSlash(rel)) {
+		abs, err := filepath.Abs(file)
+		if err != nil {
+			abs = file
+		}
+		abs = filepath.ToSlash(abs)
+		if !strings.HasPrefix(abs, "/") {
+			abs = "/" + abs // a Windows drive: file:///C:/...
+		}
+		return sarifArtifact{URI: "file://" + uriEscape(abs)}
 	}
 	return sarifArtifact{URI: uriEscape(rel), URIBaseID: SrcRoot}
 }

@@ -3,6 +3,7 @@ package diag_test
 import (
 	"bytes"
 	"encoding/json"
+	"path/filepath"
 	"strings"
 	"testing"
 
@@ -102,5 +103,54 @@ func TestSARIFEmptyAndDeterministic(t *testing.T) {
 	diag.PrintSARIF(&b, sample, diag.SARIFOptions{Root: "."})
 	if a.String() != b.String() {
 		t.Error("two runs differ")
+	}
+}
+
+// TestSARIFOutsideRoot: a file outside --root gets an absolute file:// URI
+// and no uriBaseId (SARIF allows a missing base only with an absolute
+// URI); a relative "../x" or a scheme-less "/tmp/x" would be resolved
+// against the repository root by GitHub and name another file.
+func TestSARIFOutsideRoot(t *testing.T) {
+	root := t.TempDir()
+	outside := filepath.Join(t.TempDir(), "other policy", "policy.cue")
+	l := diag.List{
+		{Pos: diag.Pos{File: outside, Line: 3, Col: 1}, Severity: diag.Error, Code: diag.CodeBaseline, Message: "m"},
+		{Pos: diag.Pos{File: filepath.Join(root, "in", "policy.cue"), Line: 4, Col: 2}, Severity: diag.Error, Code: diag.CodeBaseline, Message: "m"},
+	}
+	var buf bytes.Buffer
+	if err := diag.PrintSARIF(&buf, l, diag.SARIFOptions{Root: root}); err != nil {
+		t.Fatal(err)
+	}
+	sarifcheck.Validate(t, buf.Bytes())
+	var log struct {
+		Runs []struct {
+			Results []struct {
+				Locations []struct {
+					PhysicalLocation struct {
+						ArtifactLocation struct {
+							URI       string `json:"uri"`
+							URIBaseID string `json:"uriBaseId"`
+						}
+					}
+				}
+			}
+		}
+	}
+	if err := json.Unmarshal(buf.Bytes(), &log); err != nil {
+		t.Fatal(err)
+	}
+	got := func(i int) (string, string) {
+		a := log.Runs[0].Results[i].Locations[0].PhysicalLocation.ArtifactLocation
+		return a.URI, a.URIBaseID
+	}
+	want := "file://" + strings.ReplaceAll(filepath.ToSlash(outside), " ", "%20")
+	if !strings.HasPrefix(want, "file:///") {
+		want = "file:///" + strings.TrimPrefix(want, "file://")
+	}
+	if uri, base := got(0); uri != want || base != "" {
+		t.Errorf("outside root: uri %q base %q, want %q without a base", uri, base, want)
+	}
+	if uri, base := got(1); uri != "in/policy.cue" || base != diag.SrcRoot {
+		t.Errorf("inside root: uri %q base %q", uri, base)
 	}
 }

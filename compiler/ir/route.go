@@ -50,7 +50,10 @@ type Route struct {
 	Headers      Headers     `json:"headers" yaml:"headers"`
 	AccessLog    bool        `json:"accessLog" yaml:"accessLog"`
 	Origin       Origin      `json:"origin" yaml:"origin"`
-	// Origins records where each effective control was set, by control.
+	// Origins records where each effective control was set, by control
+	// ("authn", "cors", "authz.rules", "limits.body", …), and where the
+	// values set field by field come from: "limits.timeouts.<field>",
+	// "headers.<Header-Name>", "headers.hideServerTokens".
 	Origins map[string]Origin `json:"origins,omitempty" yaml:"origins,omitempty"`
 }
 

@@ -43,9 +43,28 @@ func newConverter(c *ControlIndex, defs defIndex, files []*ast.File, display fun
 func (c *converter) convert(err error, fallback string) diag.List {
 	var all diag.List
 	for _, e := range cueerrors.Errors(err) {
-		all.Add(c.one(e, fallback))
+		all.Add(hideSecret(c.one(e, fallback)))
 	}
 	return collapse(all).Sort()
+}
+
+// secretFields are the schema's #SecretRef fields.
+var secretFields = []string{"clientSecret", "keyRef", "passwordRef"}
+
+// hideSecret keeps the value of a secret field out of a diagnostic: a
+// value that is not a valid reference is most likely the secret itself,
+// and diagnostics end up in CI logs, SARIF uploads and PR annotations.
+// The message says what is wrong without the value; the raw CUE detail,
+// which quotes it, is dropped.
+func hideSecret(d diag.Diagnostic) diag.Diagnostic {
+	if !slices.Contains(secretFields, lastField(d.Path)) || d.Code == diag.CodeMissingField || d.Code == diag.CodeUnknownField {
+		return d
+	}
+	d.Code = diag.CodeLiteralSecret
+	d.Message = fmt.Sprintf("%s is not a valid secret reference and may be a literal secret (its value is not shown): "+
+		"give a reference (\"env:NAME\", \"file:/path\" or \"vault:mount/path#key\"), never the secret itself", d.Path)
+	d.Detail = ""
+	return d
 }
 
 // one converts a single CUE error.

@@ -71,11 +71,47 @@ func (l *lowerer) route(svc string, s *rawService, name string, r rawRoute) *ir.
 		out.Origins[ir.CtlCORS] = l.origin(append(lv.path, "cors")...)
 	}
 	out.Headers = resolveHeaders(levels)
+	l.settingOrigins(out, levels)
 	out.AccessLog = l.raw.Logging.Enabled
 	if lv, ok := nearest(levels, func(c *rawControls) bool { return c.AccessLog != nil }); ok {
 		out.AccessLog = l.raw.Logging.Enabled && *lv.c.AccessLog
 	}
 	return out
+}
+
+// settingOrigins records where the route's limits, content types and
+// response headers are set, field by field (each comes from the nearest
+// level that sets it), so that messages about them (rampart diff) point at
+// the line that sets the value rather than at the route. Keys are the
+// control for the size limits and content types, "limits.timeouts.<field>"
+// for timeouts, "headers.<Header-Name>" and "headers.hideServerTokens".
+func (l *lowerer) settingOrigins(out *ir.Route, levels []level) {
+	set := func(key string, has func(*rawControls) bool, fields ...string) {
+		if lv, ok := nearest(levels, has); ok {
+			out.Origins[key] = l.origin(append(slices.Clone(lv.path), fields...)...)
+		}
+	}
+	set(ir.CtlBodyLimit, func(c *rawControls) bool { return c.Limits.MaxBodyBytes != nil }, "limits", "maxBodyBytes")
+	set(ir.CtlHeaderLimit, func(c *rawControls) bool { return c.Limits.MaxHeaderBytes != nil }, "limits", "maxHeaderBytes")
+	set("limits.timeouts.headerSeconds", func(c *rawControls) bool { return c.Limits.Timeouts.HeaderSeconds != nil }, "limits", "timeouts", "headerSeconds")
+	set("limits.timeouts.bodySeconds", func(c *rawControls) bool { return c.Limits.Timeouts.BodySeconds != nil }, "limits", "timeouts", "bodySeconds")
+	set("limits.timeouts.idleSeconds", func(c *rawControls) bool { return c.Limits.Timeouts.IdleSeconds != nil }, "limits", "timeouts", "idleSeconds")
+	set("limits.timeouts.upstreamSeconds", func(c *rawControls) bool { return c.Limits.Timeouts.UpstreamSeconds != nil }, "limits", "timeouts", "upstreamSeconds")
+	set(ir.CtlContentTypes, func(c *rawControls) bool { return c.ContentTypes != nil }, "contentTypes")
+	set("headers.Content-Security-Policy", func(c *rawControls) bool { return c.Headers.ContentSecurityPolicy != nil }, "headers", "contentSecurityPolicy")
+	set("headers.X-Content-Type-Options", func(c *rawControls) bool { return c.Headers.ContentTypeOptions != nil }, "headers", "contentTypeOptions")
+	set("headers.X-Frame-Options", func(c *rawControls) bool { return c.Headers.FrameOptions != nil }, "headers", "frameOptions")
+	set("headers.Referrer-Policy", func(c *rawControls) bool { return c.Headers.ReferrerPolicy != nil }, "headers", "referrerPolicy")
+	set("headers.Cache-Control", func(c *rawControls) bool { return c.Headers.CacheControl != nil }, "headers", "cacheControl")
+	set("headers.hideServerTokens", func(c *rawControls) bool { return c.Headers.HideServerTokens != nil }, "headers", "hideServerTokens")
+	for _, lv := range levels {
+		for _, k := range sortedKeys(lv.c.Headers.Extra) {
+			key := "headers." + canonicalHeader(k)
+			if _, seen := out.Origins[key]; !seen && !slices.Contains(standardHeaders, canonicalHeader(k)) {
+				out.Origins[key] = l.origin(append(slices.Clone(lv.path), "headers", "extra", k)...)
+			}
+		}
+	}
 }
 
 // nearest returns the first level whose controls satisfy set.

@@ -218,4 +218,18 @@ func TestPreCommitHook(t *testing.T) {
 	if code != 0 || !strings.Contains(out, "policies/payments/services.cue:") || !strings.Contains(out, "raised 20/minute → 200/minute [oauth/token] (weakened)") {
 		t.Errorf("staged weakening: exit %d, want the commit with the weakening shown:\n%s", code, out)
 	}
+
+	// A staged deletion is a change too: without auth.cue the services
+	// name unknown providers, and the commit is refused.
+	must("rm", "-q", "policies/payments/auth.cue")
+	code, out = git(nil, "commit", "-q", "-m", "drop auth")
+	if code == 0 || !strings.Contains(out, "rampart vet policies/payments (staged)") || !strings.Contains(out, "commit refused") {
+		t.Errorf("staged deletion: exit %d, want the policy vetted and the commit refused:\n%s", code, out)
+	}
+
+	// Removing the whole policy is not an error.
+	must("rm", "-q", "-r", "-f", "policies/payments")
+	if code, out := git(nil, "commit", "-q", "-m", "drop the policy"); code != 0 || !strings.Contains(out, "no longer holds a policy") {
+		t.Errorf("policy removed: exit %d:\n%s", code, out)
+	}
 }
