@@ -90,8 +90,9 @@ func (e *emitter) authPlugins(r *ir.Route, caps map[string]bool) ([]Plugin, auth
 		out = append(out, keyAuth(a.providers))
 		switch {
 		case any:
+			out = append(out, aclAllow(a.providers, []string{anyRole}))
 		case len(roles) > 0:
-			out = append(out, Plugin{Name: "acl", Config: &ACLConfig{Allow: roles, HideGroupsHeader: true}})
+			out = append(out, aclAllow(a.providers, roles))
 		default:
 			e.gap(r, ir.CtlAuthzRules, "only scope rules, and API-key principals carry no scopes: every request is refused")
 			out = append(out, terminate(403, "Forbidden"))
@@ -113,6 +114,30 @@ func (e *emitter) authPlugins(r *ir.Route, caps map[string]bool) ([]Plugin, auth
 		out = append(out, terminate(401, "Unauthorized"))
 	}
 	return out, a
+}
+
+// anyRole is the ACL group role every consumer of a provider has; it is
+// not a policy role name (those are lower-case letters, digits and "-").
+const anyRole = "*"
+
+// aclGroup is the ACL group for a provider's consumers with role. Kong's
+// key-auth accepts the key of every consumer in the file on every route,
+// whatever provider the route names, so groups carry the provider and
+// acl admits a route's own providers' consumers only. Provider names
+// have no ":", so "provider:role" cannot collide.
+func aclGroup(provider, role string) string { return provider + ":" + role }
+
+// aclAllow is the acl plugin admitting the providers' consumers that
+// have one of roles (anyRole: every consumer of the providers).
+func aclAllow(prs []*ir.Provider, roles []string) Plugin {
+	var allow []string
+	for _, pr := range prs {
+		for _, role := range roles {
+			allow = append(allow, aclGroup(pr.Name, role))
+		}
+	}
+	slices.Sort(allow)
+	return Plugin{Name: "acl", Config: &ACLConfig{Allow: slices.Compact(allow), HideGroupsHeader: true}}
 }
 
 // rules flattens the route's rules: the roles and scopes any rule
@@ -228,7 +253,7 @@ func terminate(status int, msg string) Plugin {
 }
 
 // consumers lists the API-key consumers of providers some route uses,
-// with their roles as ACL groups. Keys are not written (see Consumer).
+// with their provider and roles as ACL groups (aclGroup). Keys are not written (see Consumer).
 func (e *emitter) consumers() []Consumer {
 	used := map[string]bool{}
 	for _, r := range e.routes() {
@@ -246,9 +271,12 @@ func (e *emitter) consumers() []Consumer {
 			if _, ok := vaultRef(c.KeyRef); ok {
 				con.Tags = append(con.Tags, "rampart-key-ref:"+string(c.KeyRef))
 			}
-			roles := slices.Clone(c.Roles)
-			slices.Sort(roles)
-			for _, g := range slices.Compact(roles) {
+			groups := []string{aclGroup(pr.Name, anyRole)}
+			for _, role := range c.Roles {
+				groups = append(groups, aclGroup(pr.Name, role))
+			}
+			slices.Sort(groups)
+			for _, g := range slices.Compact(groups) {
 				con.ACLs = append(con.ACLs, ACLGroup{Group: g})
 			}
 			out = append(out, con)

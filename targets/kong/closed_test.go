@@ -228,10 +228,10 @@ func TestMethodRules(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if got := plugin[*kong.ACLConfig](t, f, "orders.order_get", "acl").Allow; !slices.Equal(got, []string{"orders-read", "orders-write"}) {
+	if got := plugin[*kong.ACLConfig](t, f, "orders.order_get", "acl").Allow; !slices.Equal(got, []string{"partners:orders-read", "partners:orders-write"}) {
 		t.Errorf("GET allows %q", got)
 	}
-	if got := plugin[*kong.ACLConfig](t, f, "orders.order_put", "acl").Allow; !slices.Equal(got, []string{"orders-write"}) {
+	if got := plugin[*kong.ACLConfig](t, f, "orders.order_put", "acl").Allow; !slices.Equal(got, []string{"partners:orders-write"}) {
 		t.Errorf("PUT allows %q", got)
 	}
 	if len(r.Rules[0].Methods) != 1 || !slices.Equal(r.Methods, []string{"GET", "PUT"}) {

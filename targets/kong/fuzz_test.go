@@ -21,7 +21,8 @@ var schemaRuns atomic.Int32
 // artifacts carry: host, path, header name and value, CORS origin,
 // rate-limit header, role, consumer and redacted query name. Build either
 // fails or writes files that verify (Build checks itself), in which each
-// string comes back intact where it belongs, the only Lua is rampart's
+// string comes back intact where it belongs (a role as the ACL group
+// "provider:role"), the only Lua is rampart's
 // fixed snippets, and (for a bounded sample) Kong's schemas pass.
 func FuzzBuild(f *testing.F) {
 	f.Add("api.example.com", "/orders/{id}", "X-Tenant", "default-src 'self'", "https://*.example.com", "admin", "acme", "token")
@@ -51,7 +52,7 @@ func FuzzBuild(f *testing.F) {
 		if !slices.Contains(rt.Add.Headers, hname+":"+hvalue) {
 			t.Fatalf("header %q: %q came back as %q", hname, hvalue, rt.Add.Headers)
 		}
-		if acl := plugin[*kong.ACLConfig](t, f, r.Name, "acl"); !slices.Equal(acl.Allow, []string{role}) {
+		if acl := plugin[*kong.ACLConfig](t, f, r.Name, "acl"); !slices.Equal(acl.Allow, []string{"keys:" + role}) {
 			t.Fatalf("role %q came back as %q", role, acl.Allow)
 		}
 		for k, v := range plugin[*kong.FileLogConfig](t, f, r.Name, "file-log").CustomFieldsByLua {

@@ -58,7 +58,7 @@ type Consumer struct {
 	ACLs     []ACLGroup `json:"acls,omitempty" yaml:"acls,omitempty"`
 }
 
-// ACLGroup puts a consumer in an ACL group (a policy role).
+// ACLGroup puts a consumer in an ACL group: "provider:role" (aclGroup).
 type ACLGroup struct {
 	Group string `json:"group" yaml:"group"`
 }

@@ -1,0 +1,91 @@
+package kong_test
+
+import (
+	"slices"
+	"strings"
+	"testing"
+
+	"github.com/rampart-policy/rampart/compiler/ir"
+	"github.com/rampart-policy/rampart/targets/kong"
+)
+
+// kongRoutes returns the Kong routes built from the IR route id.
+func kongRoutes(f *kong.File, id string) []kong.Route {
+	var out []kong.Route
+	for _, s := range f.Services {
+		for _, r := range s.Routes {
+			if slices.Contains(r.Tags, kong.RouteTag(id)) {
+				out = append(out, r)
+			}
+		}
+	}
+	return out
+}
+
+// admits models what Kong does with a request carrying consumer c's
+// valid key on route r: key-auth accepts the key of any consumer in the
+// file (it does not know rampart's providers), acl then needs one of
+// its allow groups, and request-termination refuses everything.
+func admits(r kong.Route, c kong.Consumer) bool {
+	keyAuth := false
+	for _, p := range r.Plugins {
+		switch cfg := p.Config.(type) {
+		case *kong.KeyAuthConfig:
+			keyAuth = true
+		case *kong.RequestTerminationConfig:
+			return false
+		case *kong.ACLConfig:
+			ok := false
+			for _, g := range c.ACLs {
+				ok = ok || slices.Contains(cfg.Allow, g.Group)
+			}
+			if !ok || slices.ContainsFunc(c.ACLs, func(g kong.ACLGroup) bool { return slices.Contains(cfg.Deny, g.Group) }) {
+				return false
+			}
+		}
+	}
+	return keyAuth
+}
+
+// twoKeyProviders adds an API-key provider "internal" whose consumer
+// "ops" has the role orders-read, and protects web/static with it for
+// any authenticated principal. orders/* still take partners' keys only.
+func twoKeyProviders(t *testing.T) *ir.Policy {
+	p := ossPolicy(t)
+	p.Providers = append(p.Providers, &ir.Provider{Name: "internal", Kind: ir.KindAPIKey, APIKey: &ir.APIKey{
+		In: "header", Name: "X-Internal-Key",
+		Consumers: []*ir.Consumer{{Name: "ops", KeyRef: "env:OPS_API_KEY", Roles: []string{"orders-read"}}}}})
+	static := p.Services[1].Routes[1]
+	static.Public, static.Providers = false, []string{"internal"}
+	static.Rules = []ir.Rule{{AnyAuthenticated: true}}
+	return p
+}
+
+// TestAPIKeyProvidersDoNotCross: Kong's key-auth accepts any consumer's
+// key on every key-auth route, so a route must admit only the consumers
+// of its own providers. Before the fix, internal.ops (role orders-read)
+// passed orders/list, and partners.acme passed web/static.
+func TestAPIKeyProvidersDoNotCross(t *testing.T) {
+	f, err := kong.Decode(artifact(t, twoKeyProviders(t), kong.DeckFile))
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := map[string]map[string]bool{
+		"orders/list":  {"partners.acme": true, "partners.globex": true, "internal.ops": false},
+		"orders/order": {"partners.acme": true, "partners.globex": false, "internal.ops": false},
+		"web/static":   {"partners.acme": false, "partners.globex": false, "internal.ops": true},
+	}
+	for id, cons := range want {
+		for _, c := range f.Consumers {
+			for _, r := range kongRoutes(f, id) {
+				if strings.HasSuffix(r.Name, "_preflight") {
+					continue
+				}
+				if got := admits(r, c); got != cons[c.Username] {
+					t.Errorf("route %s: consumer %s admitted %v, want %v", r.Name, c.Username, got, cons[c.Username])
+				}
+			}
+		}
+	}
+	validateSchemas(t, artifact(t, twoKeyProviders(t), kong.DeckFile))
+}
