@@ -151,7 +151,7 @@ func (e *emitter) route(s *ir.Service, r *ir.Route) ([]Route, error) {
 		if len(groups) > 1 {
 			kr.Name += "_" + strings.ToLower(strings.Join(g.Methods, "_"))
 		}
-		if kr.Plugins, err = e.plugins(s, g); err != nil {
+		if kr.Plugins, err = e.plugins(s, g, len(groups)); err != nil {
 			return nil, err
 		}
 		out = append(out, kr)

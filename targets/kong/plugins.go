@@ -10,9 +10,9 @@ import (
 	"github.com/rampart-policy/rampart/compiler/ir"
 )
 
-// plugins returns the route's plugins, sorted by name (Kong orders them
-// by priority, not by position).
-func (e *emitter) plugins(s *ir.Service, r *ir.Route) ([]Plugin, error) {
+// plugins returns the plugins of one of the parts Kong routes a route
+// in, sorted by name (Kong orders them by priority, not by position).
+func (e *emitter) plugins(s *ir.Service, r *ir.Route, parts int) ([]Plugin, error) {
 	caps := map[string]bool{}
 	for c := range New().Capabilities(e.p) {
 		caps[c] = true
@@ -21,7 +21,7 @@ func (e *emitter) plugins(s *ir.Service, r *ir.Route) ([]Plugin, error) {
 	if r.CORS != nil {
 		out = append(out, e.corsPlugin(r))
 	}
-	if rl, ok := e.rateLimit(r, auth, caps); ok {
+	if rl, ok := e.rateLimit(r, auth, caps, parts); ok {
 		out = append(out, rl)
 	}
 	if r.Limits.MaxBodyBytes > 0 {

@@ -1,6 +1,7 @@
 package kong
 
 import (
+	"fmt"
 	"strings"
 
 	"github.com/rampart-policy/rampart/compiler/ir"
@@ -41,7 +42,12 @@ var keyOrder = []string{"ip", "header", "apiKey", "subject"}
 // limit, which is the same limit and satisfies Kong's ordering check. If
 // any merged limit is shared, all are counted in Redis (stricter for the
 // local ones). Kong counts fixed windows and has no burst.
-func (e *emitter) rateLimit(r *ir.Route, auth authScheme, caps map[string]bool) (Plugin, bool) {
+//
+// Kong keys its counters by the plugin's route id, so a route built as
+// parts Kong routes (split by methods) counts each part on its own: each
+// part gets 1/parts of every limit, rounded down, so that together they
+// never allow more than the policy; a limit smaller than parts is a gap.
+func (e *emitter) rateLimit(r *ir.Route, auth authScheme, caps map[string]bool, parts int) (Plugin, bool) {
 	var chosen *rlKey
 	for _, k := range keyOrder {
 		for _, rl := range r.RateLimits {
@@ -66,6 +72,18 @@ func (e *emitter) rateLimit(r *ir.Route, auth authScheme, caps map[string]bool) 
 		shared = shared || rl.Shared
 		if cur, ok := windows[rl.Per]; !ok || rl.Requests < cur {
 			windows[rl.Per] = rl.Requests
+		}
+	}
+	if parts > 1 {
+		for _, w := range []string{"second", "minute", "hour"} {
+			n, ok := windows[w]
+			if !ok {
+				continue
+			}
+			if windows[w] = n / parts; windows[w] < 1 {
+				windows[w] = 1
+				e.gap(r, rateLimitControl[chosen.key], fmt.Sprintf("%d requests per %s cannot be shared by the %d Kong routes the route's methods need (Kong counts per route)", n, w, parts))
+			}
 		}
 	}
 	c := &RateLimitingConfig{Policy: "local", ErrorCode: 429}

@@ -1,6 +1,7 @@
 package kong_test
 
 import (
+	"context"
 	"slices"
 	"strings"
 	"testing"
@@ -88,4 +89,32 @@ func TestAPIKeyProvidersDoNotCross(t *testing.T) {
 		}
 	}
 	validateSchemas(t, artifact(t, twoKeyProviders(t), kong.DeckFile))
+}
+
+// TestSplitRouteKeepsRateLimit: Kong counts rate limits per Kong route
+// (the counter key holds the plugin's route id), so a route split by
+// methods must not get the full limit on each part: together the parts
+// may not allow more than the policy's limit. Before the fix each of
+// orders.order_get and orders.order_put allowed 60 a minute (120).
+func TestSplitRouteKeepsRateLimit(t *testing.T) {
+	p := ossPolicy(t)
+	r := p.Services[0].Routes[1] // orders/order: GET, PUT; per-key 60/minute
+	r.Rules = []ir.Rule{{Roles: []string{"orders-read"}, Methods: []string{"GET"}}, {Roles: []string{"orders-write"}}}
+	f, err := kong.Decode(artifact(t, p, kong.DeckFile))
+	if err != nil {
+		t.Fatal(err)
+	}
+	routes := kongRoutes(f, "orders/order")
+	total := 0
+	for _, kr := range routes {
+		total += *plugin[*kong.RateLimitingConfig](t, f, kr.Name, "rate-limiting").Minute
+	}
+	if len(routes) != 2 || total > 60 {
+		t.Fatalf("%d Kong routes allow %d requests a minute together, want at most 60", len(routes), total)
+	}
+	// A limit too small to split is a gap, never a zero or a larger limit.
+	r.RateLimits[0].Requests = 1
+	if _, err := kong.New().Build(context.Background(), p); err == nil || !strings.Contains(err.Error(), "ratelimit.apiKey") {
+		t.Fatalf("Build with 1/minute over two Kong routes: %v", err)
+	}
 }
