@@ -52,11 +52,20 @@ func (e *emitter) plugins(s *ir.Service, r *ir.Route, parts int) ([]Plugin, erro
 	return out, nil
 }
 
+// noExtraHeaders is config.headers for a policy that allows no request
+// header beyond the CORS-safelisted ones: Kong's cors plugin echoes
+// Access-Control-Request-Headers (allowing every header) when the list
+// is empty, so it lists a safelisted header instead.
+var noExtraHeaders = []string{"Accept"}
+
 // corsPlugin answers preflights itself (preflight_continue false).
 func (e *emitter) corsPlugin(r *ir.Route) Plugin {
 	c := r.CORS
 	cfg := &CORSConfig{Methods: slices.Clone(c.AllowMethods), Headers: slices.Clone(c.AllowHeaders),
 		ExposedHeaders: slices.Clone(c.ExposeHeaders), Credentials: c.AllowCredentials, MaxAge: c.MaxAgeSeconds}
+	if len(cfg.Headers) == 0 {
+		cfg.Headers = slices.Clone(noExtraHeaders)
+	}
 	for _, o := range c.AllowOrigins {
 		cfg.Origins = append(cfg.Origins, corsOrigin(o))
 	}

@@ -118,3 +118,24 @@ func TestSplitRouteKeepsRateLimit(t *testing.T) {
 		t.Fatalf("Build with 1/minute over two Kong routes: %v", err)
 	}
 }
+
+// TestCORSWithoutAllowHeaders: Kong's cors plugin echoes the requested
+// Access-Control-Request-Headers when config.headers is empty, allowing
+// every header; a policy allowing none must list only CORS-safelisted
+// names (whose use a browser allows anyway). Before the fix the list was
+// left empty.
+func TestCORSWithoutAllowHeaders(t *testing.T) {
+	p := ossPolicy(t)
+	p.Services[0].Routes[0].CORS.AllowHeaders = nil
+	f, err := kong.Decode(artifact(t, p, kong.DeckFile))
+	if err != nil {
+		t.Fatal(err)
+	}
+	safelisted := []string{"Accept", "Accept-Language", "Content-Language"}
+	for _, name := range []string{"orders.list", "orders.list_preflight"} {
+		c := plugin[*kong.CORSConfig](t, f, name, "cors")
+		if len(c.Headers) == 0 || slices.ContainsFunc(c.Headers, func(h string) bool { return !slices.Contains(safelisted, h) }) {
+			t.Errorf("route %s: cors headers %q: empty echoes every requested header", name, c.Headers)
+		}
+	}
+}
