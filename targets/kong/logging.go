@@ -73,9 +73,13 @@ func customFields(lg ir.Logging, auth authScheme) map[string]string {
 			out["consumer"], out["authenticated_entity"] = LuaDrop, LuaDrop
 		}
 	}
-	for _, pr := range auth.providers {
-		if pr.APIKey != nil && pr.APIKey.In == "query" {
-			hidden = append(hidden, pr.APIKey.Name)
+	// key-auth's key_in_query reads every key name from the query, a
+	// header provider's too (keyAuth), so all of them are hidden.
+	if slices.ContainsFunc(auth.providers, func(pr *ir.Provider) bool { return pr.APIKey != nil && pr.APIKey.In == "query" }) {
+		for _, pr := range auth.providers {
+			if pr.APIKey != nil {
+				hidden = append(hidden, pr.APIKey.Name)
+			}
 		}
 	}
 	if slices.ContainsFunc(hidden, func(q string) bool { return strings.Contains(q, ".") }) {

@@ -139,3 +139,33 @@ func TestCORSWithoutAllowHeaders(t *testing.T) {
 		}
 	}
 }
+
+// TestQueryKeyNamesAllHidden: key-auth reads every key name from the
+// query once any provider on the route reads keys there (key_in_query is
+// one switch for all key_names), so the header provider's key name
+// must be dropped from the logged query too. Before the fix only
+// api_key was dropped, and ?X-API-Key=<key> was logged.
+func TestQueryKeyNamesAllHidden(t *testing.T) {
+	p := ossPolicy(t)
+	p.Providers = append(p.Providers, &ir.Provider{Name: "legacy", Kind: ir.KindAPIKey, APIKey: &ir.APIKey{
+		In: "query", Name: "api_key",
+		Consumers: []*ir.Consumer{{Name: "old", KeyRef: "env:OLD_API_KEY", Roles: []string{"orders-read"}}}}})
+	p.Services[0].Routes[0].Providers = []string{"partners", "legacy"}
+	f, err := kong.Decode(artifact(t, p, kong.DeckFile))
+	if err != nil {
+		t.Fatal(err)
+	}
+	ka := plugin[*kong.KeyAuthConfig](t, f, "orders.list", "key-auth")
+	if !ka.KeyInQuery || !slices.Equal(ka.KeyNames, []string{"X-API-Key", "api_key"}) {
+		t.Fatalf("key-auth: %+v", ka)
+	}
+	fields := plugin[*kong.FileLogConfig](t, f, "orders.list", "file-log").CustomFieldsByLua
+	for _, name := range ka.KeyNames {
+		if fields["request.querystring."+name] != kong.LuaDrop && fields["request.querystring"] != kong.LuaDrop {
+			t.Errorf("query parameter %s (an API key key-auth reads) is logged: %q", name, fields)
+		}
+	}
+	if fields["request.uri"] != kong.LuaPathOnly || fields["upstream_uri"] != kong.LuaDrop || fields["request.url"] != kong.LuaDrop {
+		t.Errorf("the URI fields keep the query: %q", fields)
+	}
+}
