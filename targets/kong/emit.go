@@ -2,6 +2,7 @@ package kong
 
 import (
 	"fmt"
+	"maps"
 	"net"
 	"net/url"
 	"regexp"
@@ -27,6 +28,8 @@ type emitter struct {
 	providers map[string]*ir.Provider
 	listeners map[string]*ir.Listener
 	gaps      []Gap
+	// priority is each route's regex_priority, by route id.
+	priority map[string]int
 }
 
 func newEmitter(p *ir.Policy) *emitter {
@@ -37,7 +40,55 @@ func newEmitter(p *ir.Policy) *emitter {
 	for _, l := range p.Listeners {
 		e.listeners[l.Name] = l
 	}
+	e.priority = routePriorities(e.routes())
 	return e
+}
+
+// routePriorities ranks routes as rampart's engine matches paths
+// (proxy/engine/router.go): an exact path beats a {param} pattern, which
+// beats a prefix; among patterns, literal segments earlier win; among
+// prefixes, the longer. Kong ranks regex paths by regex_priority alone
+// (kong/router/transform.lua get_priority counts the length of plain
+// paths only), so overlapping paths need it: prefixes get their length,
+// patterns rank above every prefix, exact paths above every pattern.
+func routePriorities(rs []*ir.Route) map[string]int {
+	base := 1
+	keys := map[string]bool{}
+	for _, r := range rs {
+		switch {
+		case r.Prefix:
+			base = max(base, len(r.Path)+1)
+		case pathParam.MatchString(r.Path):
+			keys[patternKey(r.Path)] = true
+		}
+	}
+	ranked := slices.Sorted(maps.Keys(keys))
+	out := map[string]int{}
+	for _, r := range rs {
+		switch {
+		case r.Prefix:
+			out[r.ID] = len(r.Path)
+		case pathParam.MatchString(r.Path):
+			out[r.ID] = base + slices.Index(ranked, patternKey(r.Path))
+		default:
+			out[r.ID] = base + len(ranked)
+		}
+	}
+	return out
+}
+
+// patternKey is the engine's rank of a {param} path: one character per
+// segment, "1" literal and "0" placeholder; a greater key wins.
+func patternKey(path string) string {
+	var b strings.Builder
+	for _, seg := range strings.Split(strings.Trim(path, "/"), "/") {
+		if strings.HasPrefix(seg, "{") {
+			b.WriteByte('0')
+		} else {
+			b.WriteByte('1')
+		}
+	}
+	return b.String()
 }
 
 func (e *emitter) gap(r *ir.Route, control, detail string) {
@@ -141,7 +192,8 @@ func (e *emitter) route(s *ir.Service, r *ir.Route) ([]Route, error) {
 	if err != nil {
 		return nil, err
 	}
-	base := Route{Name: routeName(r), Paths: []string{path}, Tags: []string{"rampart", RouteTag(r.ID)}}
+	base := Route{Name: routeName(r), Paths: []string{path}, RegexPriority: e.priority[r.ID],
+		Tags: []string{"rampart", RouteTag(r.ID)}}
 	base.Hosts, base.Protocols, base.HTTPSRedirectStatusCode = e.routeListeners(s)
 	var out []Route
 	groups := methodGroups(r)

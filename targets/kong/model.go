@@ -35,10 +35,13 @@ type Route struct {
 	Methods                 []string `json:"methods" yaml:"methods"`
 	Protocols               []string `json:"protocols" yaml:"protocols"`
 	HTTPSRedirectStatusCode int      `json:"https_redirect_status_code,omitempty" yaml:"https_redirect_status_code,omitempty"`
-	StripPath               bool     `json:"strip_path" yaml:"strip_path"`
-	PreserveHost            bool     `json:"preserve_host" yaml:"preserve_host"`
-	Tags                    []string `json:"tags,omitempty" yaml:"tags,omitempty"`
-	Plugins                 []Plugin `json:"plugins,omitempty" yaml:"plugins,omitempty"`
+	// RegexPriority orders overlapping regex paths (higher first): Kong
+	// ranks regex routes by it alone, not by their length (routePriority).
+	RegexPriority int      `json:"regex_priority,omitempty" yaml:"regex_priority,omitempty"`
+	StripPath     bool     `json:"strip_path" yaml:"strip_path"`
+	PreserveHost  bool     `json:"preserve_host" yaml:"preserve_host"`
+	Tags          []string `json:"tags,omitempty" yaml:"tags,omitempty"`
+	Plugins       []Plugin `json:"plugins,omitempty" yaml:"plugins,omitempty"`
 }
 
 // Plugin is one plugin instance; Config is one of the *Config types.

@@ -169,3 +169,54 @@ func TestQueryKeyNamesAllHidden(t *testing.T) {
 		t.Errorf("the URI fields keep the query: %q", fields)
 	}
 }
+
+// TestOverlappingPathsPrecedence: every Kong route is a regex path, and
+// Kong's router ranks regex routes by regex_priority only (path length
+// counts for plain paths), so overlapping paths were matched in an order
+// rampart does not choose. The engine's order must hold: an exact path
+// beats a {param} pattern (literal segments first), which beats the
+// longest prefix. Before the fix every route had regex_priority 0.
+func TestOverlappingPathsPrecedence(t *testing.T) {
+	p := ossPolicy(t)
+	web := p.Services[1]
+	add := func(name, path string, prefix bool) {
+		r := *web.Routes[1] // web/static, prefix /static/
+		r.Name, r.ID, r.Path, r.Prefix = name, "web/"+name, path, prefix
+		web.Routes = append(web.Routes, &r)
+	}
+	add("file", "/static/{file}", false)
+	add("index", "/static/index", false)
+	add("deep", "/static/css/", true)
+	add("lit-first", "/static/css/{f}", false)
+	add("param-first", "/static/{dir}/main", false)
+	f, err := kong.Decode(artifact(t, p, kong.DeckFile))
+	if err != nil {
+		t.Fatal(err)
+	}
+	prio := func(id string) int {
+		rs := kongRoutes(f, id)
+		if len(rs) == 0 {
+			t.Fatalf("no Kong route for %s", id)
+		}
+		for _, r := range rs[1:] {
+			if r.RegexPriority != rs[0].RegexPriority {
+				t.Fatalf("the Kong routes of %s differ in regex_priority", id)
+			}
+		}
+		return rs[0].RegexPriority
+	}
+	// Each pair: the first wins where both match (engine order).
+	for _, pair := range [][2]string{
+		{"web/index", "web/file"},            // /static/index: exact over pattern
+		{"web/file", "web/static"},           // /static/x: pattern over prefix
+		{"web/deep", "web/static"},           // /static/css/a/b: longer prefix
+		{"web/lit-first", "web/param-first"}, // /static/css/main: literal segment first
+		{"web/lit-first", "web/deep"},        // /static/css/x: pattern over prefix
+		{"web/param-first", "web/deep"},      // /static/css/main: pattern over prefix
+	} {
+		if hi, lo := prio(pair[0]), prio(pair[1]); hi <= lo {
+			t.Errorf("%s (regex_priority %d) must beat %s (%d)", pair[0], hi, pair[1], lo)
+		}
+	}
+	validateSchemas(t, artifact(t, p, kong.DeckFile))
+}
