@@ -282,7 +282,9 @@ func TestSeveralCertificates(t *testing.T) {
 		p.Listeners...)
 	p.Services[1].Listeners = []string{"admin", "public"}
 	wantError(t, checkErrors(p), `"tls"`, "listener admin")
-	p.Waivers = []ir.Waiver{{Control: ir.CtlTLS, Target: "kong", Reason: "r", Approver: "a", Expires: "2099-01-01"}}
+	p.Waivers = []ir.Waiver{{Control: ir.CtlTLS, Target: "kong", Reason: "r", Approver: "a", Expires: "2099-01-01"},
+		// orders is not on admin, but Kong serves it there too.
+		{Control: ir.CtlUndeclared, Target: "kong", Reason: "r", Approver: "a", Expires: "2099-01-01"}}
 	conf, err := kong.ParseConf(artifact(t, p, kong.ConfFile))
 	if err != nil {
 		t.Fatal(err)

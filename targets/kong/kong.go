@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 
 	"github.com/rampart-policy/rampart/compiler/ir"
@@ -49,7 +50,8 @@ var PhaseMechanism = map[ir.Phase]string{
 // Capabilities lists the controls Kong enforces for p. Kong OSS has no
 // JWKS, no audience check, no client certificates and no request
 // validation, so JWT, introspection and content-type checks need
-// edition "enterprise". Client certificates, auth-failure throttling and
+// edition "enterprise". Undeclared requests are refused only when every
+// service is on every listener (listenersShared). Client certificates, auth-failure throttling and
 // syslog sinks are unsupported on both editions; so are API keys given
 // only as hashes (Kong compares keys, it does not hash them) and shared
 // limits without an env-referenced Redis.
@@ -68,9 +70,11 @@ func (*Target) Capabilities(p *ir.Policy) targetapi.Capabilities {
 		ir.CtlHeaderLimit:      native("nginx_http_large_client_header_buffers"),
 		ir.CtlTimeouts:         native("nginx_http_client_*_timeout, service read/write/connect_timeout"),
 		ir.CtlMethods:          native("route methods"),
-		ir.CtlUndeclared:       native("no route matched: 404"),
 		ir.CtlCORS:             native("cors"),
 		ir.CtlHeaders:          native("response-transformer, headers = off"),
+	}
+	if listenersShared(p) {
+		caps[ir.CtlUndeclared] = native("no route matched: 404")
 	}
 	if sameCertificate(p) {
 		caps[ir.CtlTLS] = native("kong.conf ssl_protocols, ssl_cipher_suite custom, ssl_ciphers")
@@ -91,6 +95,22 @@ func (*Target) Capabilities(p *ir.Policy) targetapi.Capabilities {
 		caps[ir.CtlContentTypes] = native("request-validator (Enterprise) allowed_content_types")
 	}
 	return caps
+}
+
+// listenersShared reports whether every service is on every listener.
+// Kong matches routes by Host and path, never by the port a request came
+// in on (and the client picks the Host header), so a service declared on
+// some listeners only is served on all of them: a request the policy
+// does not declare on a listener is not refused there.
+func listenersShared(p *ir.Policy) bool {
+	for _, s := range p.Services {
+		for _, l := range p.Listeners {
+			if !slices.Contains(s.Listeners, l.Name) {
+				return false
+			}
+		}
+	}
+	return true
 }
 
 // Build writes kong.yaml and kong.conf after checking that every control

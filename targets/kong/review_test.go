@@ -220,3 +220,29 @@ func TestOverlappingPathsPrecedence(t *testing.T) {
 	}
 	validateSchemas(t, artifact(t, p, kong.DeckFile))
 }
+
+// TestListenerSeparationFailsClosed: Kong matches routes by Host and
+// path, never by the port a request came in on, and the client picks
+// the Host header; so a service declared on an internal listener only is
+// also served on the public one. Kong cannot reject what the policy does
+// not declare there: validation.undeclared must not be claimed. Before
+// the fix the build succeeded and web/* answered on port 443.
+func TestListenerSeparationFailsClosed(t *testing.T) {
+	p := ossPolicy(t)
+	p.Listeners = append(p.Listeners, &ir.Listener{Name: "internal", Address: "127.0.0.1", Port: 9000,
+		Origin: ir.Origin{File: "policy.cue", Line: 30, Col: 2}})
+	p.Services[1].Listeners = []string{"internal"}
+	if !p.RejectUndeclared {
+		t.Fatal("fixture: rejectUndeclaredRoutes is off")
+	}
+	wantError(t, checkErrors(p), "validation.undeclared")
+	if _, err := kong.New().Build(context.Background(), p); err == nil || !strings.Contains(err.Error(), "validation.undeclared") {
+		t.Fatalf("Build: %v", err)
+	}
+	// Every service on every listener: Kong's 404 is the policy's.
+	p.Services[1].Listeners = []string{"internal", "public"}
+	p.Services[0].Listeners = []string{"internal", "public"}
+	if msgs := checkErrors(p); len(msgs) > 0 {
+		t.Fatalf("shared listeners: %q", msgs)
+	}
+}
