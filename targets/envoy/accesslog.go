@@ -46,17 +46,17 @@ func redactionsOK(p *ir.Policy) bool {
 }
 
 // logFields maps each log field to its Envoy command. The path never
-// carries the query when a query key is redacted; the identity comes from
+// carries the query (that is the query field, left out when a query key
+// is redacted); the identity comes from
 // the authorizer's answer (dynamic metadata), never from a client header.
 func logFields(p *ir.Policy) (map[string]string, error) {
 	hideQuery := false
 	for _, r := range p.Logging.Redact {
 		hideQuery = hideQuery || r.Kind == "query"
 	}
-	path := "%REQ(:PATH)%"
-	if hideQuery {
-		path = "%REQ_WITHOUT_QUERY(:PATH)%"
-	}
+	// the path alone, as rampart's proxy logs it: :path carries the query
+	// string, which is the query field's (and only when the policy logs it)
+	path := "%REQ_WITHOUT_QUERY(:PATH)%"
 	cmds := map[string]string{
 		"time":      "%START_TIME%",
 		"method":    "%REQ(:METHOD)%",

@@ -5,7 +5,7 @@ import (
 	"strconv"
 	"strings"
 
-	routev3 "github.com/envoyproxy/go-control-plane/envoy/config/route/v3"
+	corsv3 "github.com/envoyproxy/go-control-plane/envoy/extensions/filters/http/cors/v3"
 	matcherv3 "github.com/envoyproxy/go-control-plane/envoy/type/matcher/v3"
 	"google.golang.org/protobuf/types/known/wrapperspb"
 
@@ -15,14 +15,16 @@ import (
 // corsPolicy is the route's CORS policy for the cors filter, enabled at
 // 100 %: origins exactly (a "*" label matches one DNS label), methods,
 // headers, credentials and max age as the policy says. The filter
-// answers preflights itself, before ext_authz.
-func corsPolicy(c *ir.CORS) *routev3.CorsPolicy {
-	cp := &routev3.CorsPolicy{
+// answers preflights itself, before ext_authz. It is the filter's own
+// per-route type (extensions.filters.http.cors.v3.CorsPolicy): Envoy
+// cannot unpack the route.v3.CorsPolicy into it and refuses the route.
+func corsPolicy(c *ir.CORS) *corsv3.CorsPolicy {
+	cp := &corsv3.CorsPolicy{
 		AllowMethods:     strings.Join(c.AllowMethods, ","),
 		AllowHeaders:     strings.Join(c.AllowHeaders, ","),
 		ExposeHeaders:    strings.Join(c.ExposeHeaders, ","),
 		AllowCredentials: wrapperspb.Bool(c.AllowCredentials),
-		EnabledSpecifier: &routev3.CorsPolicy_FilterEnabled{FilterEnabled: percent100("cors_enabled")},
+		FilterEnabled:    percent100("cors_enabled"),
 	}
 	if c.MaxAgeSeconds > 0 {
 		cp.MaxAge = strconv.Itoa(c.MaxAgeSeconds)

@@ -10,6 +10,7 @@ import (
 	filev3 "github.com/envoyproxy/go-control-plane/envoy/extensions/access_loggers/file/v3"
 	streamv3 "github.com/envoyproxy/go-control-plane/envoy/extensions/access_loggers/stream/v3"
 	bufferv3 "github.com/envoyproxy/go-control-plane/envoy/extensions/filters/http/buffer/v3"
+	corsv3 "github.com/envoyproxy/go-control-plane/envoy/extensions/filters/http/cors/v3"
 	extauthzv3 "github.com/envoyproxy/go-control-plane/envoy/extensions/filters/http/ext_authz/v3"
 	jwtv3 "github.com/envoyproxy/go-control-plane/envoy/extensions/filters/http/jwt_authn/v3"
 	localrlv3 "github.com/envoyproxy/go-control-plane/envoy/extensions/filters/http/local_ratelimit/v3"
@@ -309,7 +310,7 @@ func factCORS(t testing.TB, p *ir.Policy, bs *bootstrapv3.Bootstrap) {
 					continue
 				}
 				a := rt.TypedPerFilterConfig["envoy.filters.http.cors"]
-				var cp routev3.CorsPolicy
+				var cp corsv3.CorsPolicy
 				if a == nil || a.UnmarshalTo(&cp) != nil || len(cp.AllowOriginStringMatch) != len(r.CORS.AllowOrigins) ||
 					!is100(cp.GetFilterEnabled().GetDefaultValue()) {
 					t.Errorf("route %s: no CORS policy with the route's %d origins, enabled at 100 %%", name, len(r.CORS.AllowOrigins))

@@ -80,7 +80,9 @@ func (e *emitter) jwtProvider(pr *ir.Provider) (*jwtv3.JwtProvider, error) {
 		FromHeaders:       []*jwtv3.JwtHeader{{Name: header, ValuePrefix: "Bearer "}},
 		PayloadInMetadata: pr.Name,
 		HeaderInMetadata:  headerKey(pr.Name),
-		ClockSkewSeconds:  uint32(max(j.ClockSkewSeconds, 0)),
+		// 0 is proto3's "unset", which jwt_authn reads as 60 s: a policy's
+		// 0 becomes 1 s, the least Envoy can express
+		ClockSkewSeconds: uint32(max(j.ClockSkewSeconds, 1)),
 	}
 	if j.LocalJWKS != "" {
 		jp.JwksSourceSpecifier = &jwtv3.JwtProvider_LocalJwks{LocalJwks: file(j.LocalJWKS)}

@@ -50,9 +50,13 @@ func percent100(key string) *corev3.RuntimeFractionalPercent {
 // localLimit is the route's local_ratelimit: filter_enabled and
 // filter_enforced at 100 %, and per limit a descriptor (generic_key =
 // the limit's name, plus the client address or the header value) whose
-// blank value gives each client its own token bucket. A request lacking
-// a limit's header is not counted by that limit. Nil when the route has
-// no native limit.
+// blank value gives each client its own token bucket. Clients are kept
+// as rampart's proxy keeps them: an IPv4 address, an IPv6 /64 (one
+// subscriber's block: rotating addresses inside it gets no fresh
+// bucket). Requests lacking a header-keyed limit's header share one
+// bucket of their own (Envoy's request_headers action produces no
+// descriptor for them, which would leave them uncounted). Nil when the
+// route has no native limit.
 func (e *emitter) localLimit(r *ir.Route) (*localrlv3.LocalRateLimit, error) {
 	limits := nativeLimits(r)
 	if len(limits) == 0 {
@@ -63,9 +67,9 @@ func (e *emitter) localLimit(r *ir.Route) (*localrlv3.LocalRateLimit, error) {
 		FilterEnabled:  percent100("local_rate_limit_enabled"),
 		FilterEnforced: percent100("local_rate_limit_enforced"),
 		// Envoy rejects a per-route configuration without a token bucket;
-		// this one is consumed only by a request no descriptor matches (a
-		// header-keyed limit's header is absent) and is set so high that
-		// it never limits: the policy's limits are the descriptors.
+		// this one is consumed only by a request no descriptor matches
+		// (none: every limit counts every request) and is set so high
+		// that it never limits: the policy's limits are the descriptors.
 		TokenBucket: &typev3.TokenBucket{MaxTokens: unlimited, TokensPerFill: wrapperspb.UInt32(unlimited),
 			FillInterval: durationpb.New(time.Second)},
 		AlwaysConsumeDefaultTokenBucket: wrapperspb.Bool(false),
@@ -78,25 +82,30 @@ func (e *emitter) localLimit(r *ir.Route) (*localrlv3.LocalRateLimit, error) {
 		if err != nil {
 			return nil, fmt.Errorf("rate limit %s: %w", rl.Name, err)
 		}
-		key, action := "remote_address", &routev3.RateLimit_Action{ActionSpecifier: &routev3.RateLimit_Action_RemoteAddress_{
-			RemoteAddress: &routev3.RateLimit_Action_RemoteAddress{}}}
-		if rl.Key == "header" {
-			key = "header"
-			action = &routev3.RateLimit_Action{ActionSpecifier: &routev3.RateLimit_Action_RequestHeaders_{
-				RequestHeaders: &routev3.RateLimit_Action_RequestHeaders{HeaderName: strings.ToLower(rl.Header), DescriptorKey: key}}}
+		name := &routev3.RateLimit_Action{ActionSpecifier: &routev3.RateLimit_Action_GenericKey_{GenericKey: &routev3.RateLimit_Action_GenericKey{
+			DescriptorKey: "rampart_limit", DescriptorValue: rl.Name}}}
+		add := func(action *routev3.RateLimit_Action, key, value string) {
+			cfg.RateLimits = append(cfg.RateLimits, &routev3.RateLimit{Actions: []*routev3.RateLimit_Action{name, action}})
+			cfg.Descriptors = append(cfg.Descriptors, &ratelimitv3.LocalRateLimitDescriptor{
+				Entries: []*ratelimitv3.RateLimitDescriptor_Entry{
+					{Key: "rampart_limit", Value: rl.Name},
+					{Key: key, Value: value}, // blank: one bucket per distinct value
+				},
+				TokenBucket: bucket,
+			})
 		}
-		cfg.RateLimits = append(cfg.RateLimits, &routev3.RateLimit{Actions: []*routev3.RateLimit_Action{
-			{ActionSpecifier: &routev3.RateLimit_Action_GenericKey_{GenericKey: &routev3.RateLimit_Action_GenericKey{
-				DescriptorKey: "rampart_limit", DescriptorValue: rl.Name}}},
-			action,
-		}})
-		cfg.Descriptors = append(cfg.Descriptors, &ratelimitv3.LocalRateLimitDescriptor{
-			Entries: []*ratelimitv3.RateLimitDescriptor_Entry{
-				{Key: "rampart_limit", Value: rl.Name},
-				{Key: key}, // blank: one bucket per distinct value
-			},
-			TokenBucket: bucket,
-		})
+		if rl.Key != "header" {
+			add(&routev3.RateLimit_Action{ActionSpecifier: &routev3.RateLimit_Action_MaskedRemoteAddress_{
+				MaskedRemoteAddress: &routev3.RateLimit_Action_MaskedRemoteAddress{
+					V4PrefixMaskLen: wrapperspb.UInt32(32), V6PrefixMaskLen: wrapperspb.UInt32(64)}}}, "masked_remote_address", "")
+			continue
+		}
+		h := strings.ToLower(rl.Header)
+		add(&routev3.RateLimit_Action{ActionSpecifier: &routev3.RateLimit_Action_RequestHeaders_{
+			RequestHeaders: &routev3.RateLimit_Action_RequestHeaders{HeaderName: h, DescriptorKey: "header"}}}, "header", "")
+		add(&routev3.RateLimit_Action{ActionSpecifier: &routev3.RateLimit_Action_HeaderValueMatch_{
+			HeaderValueMatch: &routev3.RateLimit_Action_HeaderValueMatch{DescriptorKey: "header_absent", DescriptorValue: "true",
+				ExpectMatch: wrapperspb.Bool(true), Headers: []*routev3.HeaderMatcher{absent(h)}}}}, "header_absent", "true")
 	}
 	return cfg, nil
 }

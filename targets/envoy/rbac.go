@@ -125,13 +125,15 @@ func algPrincipal(pr *ir.Provider) *rbacconfigv3.Principal {
 
 // claimHolds matches a payload claim that is a list holding v or a
 // space-separated string holding v (how rampart reads roles and scopes).
+// Envoy matches a safe_regex against the whole value (RE2 FullMatch), so
+// the expression spells out the members around v.
 func claimHolds(provider, claim, v string) *rbacconfigv3.Principal {
 	inList := &matcherv3.ValueMatcher{MatchPattern: &matcherv3.ValueMatcher_ListMatch{ListMatch: &matcherv3.ListMatcher{
 		MatchPattern: &matcherv3.ListMatcher_OneOf{OneOf: &matcherv3.ValueMatcher{MatchPattern: &matcherv3.ValueMatcher_StringMatch{
 			StringMatch: &matcherv3.StringMatcher{MatchPattern: &matcherv3.StringMatcher_Exact{Exact: v}}}}}}}}
 	inString := &matcherv3.ValueMatcher{MatchPattern: &matcherv3.ValueMatcher_StringMatch{StringMatch: &matcherv3.StringMatcher{
 		MatchPattern: &matcherv3.StringMatcher_SafeRegex{SafeRegex: &matcherv3.RegexMatcher{
-			Regex: `(^|\s)` + regexp.QuoteMeta(v) + `(\s|$)`}}}}}
+			Regex: `(?s)(.*\s)?` + regexp.QuoteMeta(v) + `(\s.*)?`}}}}}
 	return orIDs([]*rbacconfigv3.Principal{metadataPrincipal(provider, claim, inList), metadataPrincipal(provider, claim, inString)})
 }
 
@@ -166,7 +168,10 @@ func subjectPrincipal(l *ir.Listener) *rbacconfigv3.Principal {
 	for _, s := range l.TLS.ClientAuth.Subjects {
 		alts = append(alts, regexp.QuoteMeta(escapeDN(s)))
 	}
-	re := `(^|[;,])Subject="(.*[^\\],)?CN=(` + strings.Join(alts, "|") + `)(,.*)?"(;|,|$)`
+	// the whole header value must match (RE2 FullMatch): Envoy sets
+	// Hash=...;Subject="..." (By=... first when its own certificate has a
+	// URI SAN)
+	re := `(?s)(.*[;,])?Subject="(.*[^\\],)?CN=(` + strings.Join(alts, "|") + `)(,.*)?"([;,].*)?`
 	match := &rbacconfigv3.Principal{Identifier: &rbacconfigv3.Principal_Header{Header: regexHeader(xfcc, re)}}
 	if l.TLS.ClientAuth.Required {
 		return match

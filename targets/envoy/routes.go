@@ -93,6 +93,15 @@ func (e *emitter) routeConfig(l *ir.Listener) (*routev3.RouteConfiguration, erro
 	}
 	catchAll := &routev3.RouteMatch{PathSpecifier: &routev3.RouteMatch_Prefix{Prefix: "/"}}
 	routes = append(routes, e.directRoute(l, nil, l.Name+"#404", catchAll, 404, false))
+	if re := oneLabelHosts(l.Hosts); re != "" {
+		// Envoy's "*.example.com" domain also matches a.b.example.com;
+		// the policy's matches one label: other hosts get the 404 first
+		m := cloneMatch(catchAll)
+		guard := regexHeader(":authority", re)
+		guard.InvertMatch = true
+		m.Headers = []*routev3.HeaderMatcher{guard}
+		routes = append([]*routev3.Route{e.directRoute(l, nil, l.Name+"#undeclared-host", m, 404, false)}, routes...)
+	}
 	vhosts := []*routev3.VirtualHost{{Name: l.Name, Domains: domains(l.Hosts), Routes: routes}}
 	if vhosts[0].Domains[0] != "*" {
 		// undeclared hosts: 404 from a route of their own, so they are
@@ -101,6 +110,26 @@ func (e *emitter) routeConfig(l *ir.Listener) (*routev3.RouteConfiguration, erro
 			Routes: []*routev3.Route{e.directRoute(l, nil, l.Name+"#undeclared-host", catchAll, 404, false)}})
 	}
 	return &routev3.RouteConfiguration{Name: l.Name, VirtualHosts: vhosts}, nil
+}
+
+// oneLabelHosts is an expression matching exactly the listener's hosts,
+// a "*." wildcard standing for one DNS label, case-insensitively; "" when
+// no host is a wildcard (Envoy's domains then match exactly).
+func oneLabelHosts(hosts []string) string {
+	wild := false
+	var alts []string
+	for _, h := range hosts {
+		if rest, ok := strings.CutPrefix(h, "*."); ok {
+			wild = true
+			alts = append(alts, `[^.]+\.`+regexp.QuoteMeta(rest))
+			continue
+		}
+		alts = append(alts, regexp.QuoteMeta(h))
+	}
+	if !wild {
+		return ""
+	}
+	return `(?i)(` + strings.Join(alts, "|") + `)`
 }
 
 // forwardRoutes are the routes that send r's requests upstream: one, or

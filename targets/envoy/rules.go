@@ -3,6 +3,8 @@ package envoy
 import (
 	"errors"
 	"fmt"
+	"maps"
+	"slices"
 	"time"
 
 	bootstrapv3 "github.com/envoyproxy/go-control-plane/envoy/config/bootstrap/v3"
@@ -27,7 +29,10 @@ import (
 //     must be set (0 % by default: nothing is limited);
 //   - an RBACPerRoute without rbac rules turns RBAC off on the route;
 //   - a jwt_authn requirement name must be in the requirement map;
-//   - every cluster a route, JWKS fetch or HTTP service names must exist.
+//   - every cluster a route, JWKS fetch or HTTP service names must exist;
+//   - a typed_per_filter_config entry must hold the per-route type of the
+//     filter it names (Envoy unpacks it into that type and refuses any
+//     other, e.g. a route.v3.CorsPolicy for the cors filter).
 func loadRules(bs *bootstrapv3.Bootstrap) error {
 	clusters := map[string]bool{}
 	for _, c := range bs.GetStaticResources().GetClusters() {
@@ -35,7 +40,7 @@ func loadRules(bs *bootstrapv3.Bootstrap) error {
 	}
 	var errs []error
 	var reqs []string
-	maps := map[string]bool{}
+	inMap := map[string]bool{}
 	each(bs, func(m proto.Message, perRoute bool) {
 		switch v := m.(type) {
 		case *localrlv3.LocalRateLimit:
@@ -46,12 +51,16 @@ func loadRules(bs *bootstrapv3.Bootstrap) error {
 			}
 		case *jwtv3.JwtAuthentication:
 			for k := range v.RequirementMap {
-				maps[k] = true
+				inMap[k] = true
 			}
 		case *jwtv3.PerRouteConfig:
 			if n := v.GetRequirementName(); n != "" {
 				reqs = append(reqs, n)
 			}
+		case *routev3.Route:
+			errs = append(errs, perFilterTypes(v.Name, v.TypedPerFilterConfig)...)
+		case *routev3.VirtualHost:
+			errs = append(errs, perFilterTypes(v.Name, v.TypedPerFilterConfig)...)
 		case *routev3.RouteAction:
 			if c := v.GetCluster(); !clusters[c] {
 				errs = append(errs, fmt.Errorf("route to unknown cluster %q", c))
@@ -63,7 +72,7 @@ func loadRules(bs *bootstrapv3.Bootstrap) error {
 		}
 	})
 	for _, n := range reqs {
-		if !maps[n] {
+		if !inMap[n] {
 			errs = append(errs, fmt.Errorf("jwt_authn requirement %q is not in the requirement map", n))
 		}
 	}
@@ -86,6 +95,35 @@ func rateLimitRules(v *localrlv3.LocalRateLimit, perRoute bool) []error {
 	for _, b := range buckets {
 		if b != nil && b.GetFillInterval().AsDuration() < 50*time.Millisecond {
 			errs = append(errs, fmt.Errorf("token bucket fill interval %v is below 50 ms", b.GetFillInterval().AsDuration()))
+		}
+	}
+	return errs
+}
+
+// perRouteTypes is the per-route configuration type of each HTTP filter
+// the target configures per route (each filter factory's route config
+// proto).
+var perRouteTypes = map[string]protoreflect.FullName{
+	filterCORS:      "envoy.extensions.filters.http.cors.v3.CorsPolicy",
+	filterRateLimit: "envoy.extensions.filters.http.local_ratelimit.v3.LocalRateLimit",
+	filterBuffer:    "envoy.extensions.filters.http.buffer.v3.BufferPerRoute",
+	filterExtAuthz:  "envoy.extensions.filters.http.ext_authz.v3.ExtAuthzPerRoute",
+	filterJWT:       "envoy.extensions.filters.http.jwt_authn.v3.PerRouteConfig",
+	filterRBAC:      "envoy.extensions.filters.http.rbac.v3.RBACPerRoute",
+}
+
+// perFilterTypes checks that each per-filter configuration of a route or
+// virtual host is the named filter's per-route type, sorted by filter.
+func perFilterTypes(where string, cfg map[string]*anypb.Any) []error {
+	var errs []error
+	for _, name := range slices.Sorted(maps.Keys(cfg)) {
+		want, ok := perRouteTypes[name]
+		got := cfg[name].MessageName()
+		switch {
+		case !ok:
+			errs = append(errs, fmt.Errorf("%s: per-route configuration for filter %s, which takes none here", where, name))
+		case got != want:
+			errs = append(errs, fmt.Errorf("%s: filter %s takes %s per route, not %s", where, name, want, got))
 		}
 	}
 	return errs
