@@ -43,6 +43,13 @@ func TestCompareEachWeakening(t *testing.T) {
 		{"CORS origin added", `"~^(https://clinic\\.example)$"`, `"~^(https://clinic\\.example|https://evil\\.example)$"`, ir.CtlCORS, drift.Changed, drift.Weakening},
 		{"content-type check disabled", `if "(" "$rampart_ct16" ")" {`, `if ($rampart_ct16_disabled) {`, ir.CtlContentTypes, drift.Missing, drift.Weakening},
 		{"HSTS shortened", `max-age=63072000`, `max-age=60`, ir.CtlHSTS, drift.Changed, drift.Weakening},
+		// Review: each of these was not reported before its fix.
+		{"method check no longer refuses", `                return "405";`, `                set $rampart_x "1";`, ir.CtlMethods, drift.Missing, drift.Weakening},
+		{"satisfy any bypasses auth_request", `            auth_request "/_rampart_authz";`, "            auth_request \"/_rampart_authz\";\n            satisfy any;\n            allow all;", "authn.", drift.Changed, drift.Weakening},
+		{"always dropped", "\n            add_header \"Strict-Transport-Security\" \"max-age=63072000; includeSubDomains\" \"always\";", "\n            add_header Strict-Transport-Security \"max-age=63072000; includeSubDomains\";", ir.CtlHSTS, drift.Changed, drift.Weakening},
+		{"CORS wildcard added", "\n            add_header \"Strict-Transport-Security\"", "\n            add_header Access-Control-Allow-Origin * always;\n            add_header \"Strict-Transport-Security\"", ir.CtlCORS, drift.Unexpected, drift.Weakening},
+		{"identity header passed through", `            proxy_set_header "X-Rampart-Roles" "$rampart_roles";`, ``, ir.CtlAuthzRules, drift.Missing, drift.Weakening},
+		{"upstream CORS header let through", `            proxy_hide_header "Access-Control-Allow-Origin";`, ``, ir.CtlCORS, drift.Missing, drift.Weakening},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {

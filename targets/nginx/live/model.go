@@ -33,9 +33,17 @@ type location struct {
 	comment  string
 	settings map[string]string
 	headers  map[string]string // lower-case name → value
-	limits   []limitReq
-	methods  []string // allowed by the method check; nil when absent
-	ifs      []string // other "if (cond) → return N" checks
+	// always lists the headers added with "always" (on every status,
+	// not only 2xx/3xx).
+	always map[string]bool
+	// proxyHeaders are the effective proxy_set_header fields (lower-case
+	// name → value, `""` for a field cleared so the client's is not
+	// passed); hidden are the proxy_hide_header fields, lower-case.
+	proxyHeaders map[string]string
+	hidden       []string
+	limits       []limitReq
+	methods      []string // allowed by the method check; nil when absent
+	ifs          []string // other "if (cond) → return N" checks
 }
 
 // limitReq is a limit_req resolved through its zone.
@@ -48,10 +56,12 @@ type limitReq struct {
 
 // scope holds what a block inherits from its parents.
 type scope struct {
-	settings map[string]string
-	headers  map[string]string
-	limits   []*node
-	hasHdrs  bool
+	settings     map[string]string
+	headers      map[string]string
+	always       map[string]bool
+	proxyHeaders map[string]string
+	hidden       []string
+	limits       []*node
 }
 
 // inherited are simple settings nginx inherits from http to server to
@@ -77,7 +87,9 @@ var inherited = map[string]string{
 	"proxy_pass":                    "",
 	"ssl_session_tickets":           "on",
 	"auth_request":                  "", // absent: reported missing
-	"access_log":                    "logs/access.log combined",
+	// satisfy any lets an allow rule stand in for auth_request.
+	"satisfy":    "all",
+	"access_log": "logs/access.log combined",
 }
 
 // normalise builds the model from a parsed tree.
@@ -132,11 +144,14 @@ func newScope() scope {
 // enter returns the scope inside a block: its own settings override,
 // and add_header / limit_req replace the inherited set when present.
 func (s scope) enter(block []*node) scope {
-	out := scope{settings: map[string]string{}, headers: s.headers, limits: s.limits}
+	out := scope{settings: map[string]string{}, headers: s.headers, always: s.always, limits: s.limits,
+		proxyHeaders: s.proxyHeaders, hidden: s.hidden}
 	for k, v := range s.settings {
 		out.settings[k] = v
 	}
-	var hdrs map[string]string
+	var hdrs, proxyHdrs map[string]string
+	var always map[string]bool
+	var hidden []string
 	var limits []*node
 	logs := []string{}
 	for _, n := range block {
@@ -145,7 +160,22 @@ func (s scope) enter(block []*node) scope {
 			if hdrs == nil {
 				hdrs = map[string]string{}
 			}
+			if always == nil {
+				always = map[string]bool{}
+			}
 			hdrs[strings.ToLower(n.args[0])] = n.args[1]
+			always[strings.ToLower(n.args[0])] = len(n.args) > 2 && n.args[2] == "always"
+		case n.name == "proxy_set_header" && len(n.args) == 2:
+			if proxyHdrs == nil {
+				proxyHdrs = map[string]string{}
+			}
+			v := n.args[1]
+			if v == "" {
+				v = `""`
+			}
+			proxyHdrs[strings.ToLower(n.args[0])] = v
+		case n.name == "proxy_hide_header" && len(n.args) == 1:
+			hidden = append(hidden, strings.ToLower(n.args[0]))
 		case n.name == "limit_req":
 			limits = append(limits, n)
 		case n.name == "access_log":
@@ -157,7 +187,13 @@ func (s scope) enter(block []*node) scope {
 		}
 	}
 	if hdrs != nil {
-		out.headers = hdrs
+		out.headers, out.always = hdrs, always
+	}
+	if proxyHdrs != nil {
+		out.proxyHeaders = proxyHdrs
+	}
+	if hidden != nil {
+		out.hidden = hidden
 	}
 	if limits != nil {
 		out.limits = limits
@@ -200,8 +236,8 @@ func (s *server) addLocations(block []*node, sc scope, zones map[string]limitReq
 		}
 		key := prefix + "location " + strings.Join(d.args, " ")
 		inner := sc.enter(d.block)
-		l := &location{key: key, comment: d.comment, settings: inner.settings, headers: inner.headers,
-			methods: methodCheck(d.block), ifs: ifChecks(d.block)}
+		l := &location{key: key, comment: d.comment, settings: inner.settings, headers: inner.headers, always: inner.always,
+			proxyHeaders: inner.proxyHeaders, hidden: inner.hidden, methods: methodCheck(d.block), ifs: ifChecks(d.block)}
 		for _, lr := range inner.limits {
 			l.limits = append(l.limits, resolveLimit(lr, zones))
 		}
@@ -290,11 +326,12 @@ func resolveLimit(n *node, zones map[string]limitReq) limitReq {
 
 // methodCheck reads the allowed methods from the emitter's
 // `if ($request_method !~ ^(GET|POST)$) { … return 405; }`; nil when the
-// block has no such check.
+// block has no such check, or when the check no longer refuses the
+// request (its block returns no 4xx status).
 func methodCheck(block []*node) []string {
 	for _, d := range block {
 		args := ifArgs(d.args)
-		if d.name != "if" || d.block == nil || !slices.Contains(args, "$request_method") {
+		if d.name != "if" || d.block == nil || !slices.Contains(args, "$request_method") || !refuses(d.block) {
 			continue
 		}
 		for i, a := range args {
@@ -305,6 +342,13 @@ func methodCheck(block []*node) []string {
 		}
 	}
 	return nil
+}
+
+// refuses reports whether an if block ends the request with a 4xx
+// status: a `return 4xx` directly in it.
+func refuses(block []*node) bool {
+	r := find(block, "return")
+	return r != nil && len(r.args) > 0 && len(r.args[0]) == 3 && r.args[0][0] == '4'
 }
 
 // ifArgs returns an if's condition words without its parentheses,
