@@ -95,3 +95,38 @@ func routeWithLimit(c *config.Config) *config.Route {
 	}
 	return nil
 }
+
+// TestCompareKeyHashChanged: a consumer's API-key hash swapped in a full
+// config (a saved rampart-proxy.json or a Terraform artifact, which carry
+// the hashes) is a weakening — someone else's key now authenticates as the
+// consumer — and neither hash is printed. The admin API's answer redacts
+// the hashes and still compares clean.
+func TestCompareKeyHashChanged(t *testing.T) {
+	p := golden.ReadIR(t, "../testdata/full.ir.yaml")
+	c, err := goproxy.Convert(p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	const swapped = "sha256:0000000000000000000000000000000000000000000000000000000000000001"
+	old := ""
+	for i := range c.Providers {
+		if k := c.Providers[i].APIKey; k != nil && len(k.Consumers) > 0 {
+			old, k.Consumers[0].KeyHash = k.Consumers[0].KeyHash, swapped
+		}
+	}
+	if old == "" {
+		t.Fatal("fixture has no API-key consumer with a hash")
+	}
+	raw, _ := json.Marshal(c)
+	r, err := New().Compare(context.Background(), p, raw)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(r.Findings) != 1 || r.Findings[0].Control != ir.CtlAPIKey || r.Findings[0].Severity != drift.Weakening {
+		t.Fatalf("want one %s weakening, got %+v", ir.CtlAPIKey, r.Findings)
+	}
+	out, _ := json.Marshal(r)
+	if strings.Contains(string(out), swapped[7:]) || strings.Contains(string(out), old[7:]) {
+		t.Errorf("a key hash is printed: %s", out)
+	}
+}

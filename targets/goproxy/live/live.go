@@ -91,9 +91,10 @@ func (*Live) Compare(_ context.Context, p *ir.Policy, data []byte) (drift.Result
 	if err != nil {
 		return drift.Result{}, err
 	}
+	c := &comparer{p: p, d: drift.NewDiff("goproxy")}
+	c.keyHashes(want, got)
 	redact(want)
 	redact(got)
-	c := &comparer{p: p, d: drift.NewDiff("goproxy")}
 	c.compare(want, got)
 	return c.d.Result(), nil
 }
@@ -149,6 +150,44 @@ func decodeLive(raw []byte) (*config.Config, error) {
 		return nil, fmt.Errorf("apiVersion %q: rampart compares %q", c.APIVersion, config.APIVersion)
 	}
 	return &c, nil
+}
+
+// keyHashes compares the API-key hashes a full live config carries (a
+// saved rampart-proxy.json or a Terraform artifact; the admin API
+// redacts them, so they cannot be compared there): a changed hash lets
+// another key authenticate as the consumer. Hashes are never shown.
+func (c *comparer) keyHashes(want, got *config.Config) {
+	gm := map[string]string{}
+	for _, pr := range got.Providers {
+		if pr.APIKey != nil {
+			for _, cs := range pr.APIKey.Consumers {
+				gm[pr.Name+"/"+cs.Name] = cs.KeyHash
+			}
+		}
+	}
+	for _, pr := range want.Providers {
+		if pr.APIKey == nil {
+			continue
+		}
+		at := drift.At{Control: ir.CtlAPIKey, Path: "providers[" + pr.Name + "]"}
+		for _, ip := range c.p.Providers {
+			if ip.Name == pr.Name {
+				at.Origin = ip.Origin
+			}
+		}
+		for _, cs := range pr.APIKey.Consumers {
+			g, ok := gm[pr.Name+"/"+cs.Name]
+			if !ok || cs.KeyHash == "" || g == "[redacted]" {
+				continue // missing consumers are reported with the provider
+			}
+			var fs []drift.Finding
+			if g != cs.KeyHash {
+				fs = append(fs, drift.Finding{Direction: drift.Changed, Severity: drift.Weakening, Expected: "[redacted]", Actual: "[redacted, different]",
+					Message: "the API-key hash of consumer " + cs.Name + " differs in live: another key authenticates as it"})
+			}
+			c.d.Add(withCtl(at, ir.CtlAPIKey, "consumers["+cs.Name+"].keyHash"), "key hash of "+cs.Name, fs...)
+		}
+	}
 }
 
 // redact hides API-key hashes as the admin API does.
