@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"net/url"
 	"slices"
 	"strconv"
 	"strings"
@@ -221,9 +222,12 @@ func (pr *prober) bodyCheck(ctx context.Context, at drift.At, r *ir.Route) error
 	return nil
 }
 
-// do sends one request and returns the status and headers.
+// do sends one request and returns the status and headers. path may
+// carry a query ("/items?api_key=…"); an error names the URL without its
+// query, which may hold the probe's API key.
 func (pr *prober) do(ctx context.Context, method, path string, h http.Header, body []byte) (int, http.Header, error) {
 	u := *pr.base
+	path, u.RawQuery, _ = strings.Cut(path, "?")
 	u.Path = strings.TrimSuffix(pr.base.Path, "/") + path
 	var rd io.Reader
 	if body != nil {
@@ -239,6 +243,15 @@ func (pr *prober) do(ctx context.Context, method, path string, h http.Header, bo
 	}
 	resp, err := pr.client.Do(req)
 	if err != nil {
+		var ue *url.Error
+		if errors.As(err, &ue) {
+			shown := u
+			shown.RawQuery, shown.ForceQuery = "", false
+			if u.RawQuery != "" {
+				shown.RawQuery = "[redacted]"
+			}
+			ue.URL = shown.String()
+		}
 		return 0, nil, err
 	}
 	defer resp.Body.Close()
