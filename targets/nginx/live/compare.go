@@ -130,6 +130,12 @@ func (c *comparer) server(ws, gs *server) {
 		}
 		c.d.Value(with(at, ir.CtlTLS, "ssl_session_tickets"), "ssl_session_tickets", ws.settings["ssl_session_tickets"], gs.settings["ssl_session_tickets"], drift.AnyWeakens)
 		c.d.Value(with(at, ir.CtlMTLS, "ssl_verify_client"), "ssl_verify_client", ws.settings["ssl_verify_client"], gs.settings["ssl_verify_client"], drift.AnyWeakens)
+		// The CA bundle decides which client certificates pass; a deeper
+		// chain accepts more intermediates.
+		if ws.settings["ssl_verify_client"] != "off" || gs.settings["ssl_verify_client"] != "off" {
+			c.d.Value(with(at, ir.CtlMTLS, "ssl_client_certificate"), "ssl_client_certificate", ws.settings["ssl_client_certificate"], gs.settings["ssl_client_certificate"], drift.AnyWeakens)
+			c.number(with(at, ir.CtlMTLS, "ssl_verify_depth"), "ssl_verify_depth", ws.settings, gs.settings, count)
+		}
 	}
 	c.d.Value(with(at, ir.CtlHeaders, "server_tokens"), "server_tokens", ws.settings["server_tokens"], gs.settings["server_tokens"], drift.AnyWeakens)
 	c.number(with(at, ir.CtlTimeouts, "client_header_timeout"), "client_header_timeout", ws.settings, gs.settings, seconds)
@@ -223,6 +229,15 @@ func seconds(s string) int64 {
 		return -2
 	}
 	return n * mult
+}
+
+// count parses a plain number.
+func count(s string) int64 {
+	n, err := strconv.ParseInt(s, 10, 64)
+	if err != nil {
+		return -2
+	}
+	return n
 }
 
 // buffers parses "NUMBER SIZE" as their product.

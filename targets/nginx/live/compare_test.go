@@ -49,6 +49,8 @@ func TestCompareEachWeakening(t *testing.T) {
 		{"always dropped", "\n            add_header \"Strict-Transport-Security\" \"max-age=63072000; includeSubDomains\" \"always\";", "\n            add_header Strict-Transport-Security \"max-age=63072000; includeSubDomains\";", ir.CtlHSTS, drift.Changed, drift.Weakening},
 		{"CORS wildcard added", "\n            add_header \"Strict-Transport-Security\"", "\n            add_header Access-Control-Allow-Origin * always;\n            add_header \"Strict-Transport-Security\"", ir.CtlCORS, drift.Unexpected, drift.Weakening},
 		{"identity header passed through", `            proxy_set_header "X-Rampart-Roles" "$rampart_roles";`, ``, ir.CtlAuthzRules, drift.Missing, drift.Weakening},
+		{"client CA replaced", `ssl_client_certificate "/etc/rampart/tls/partners-ca.pem";`, `ssl_client_certificate /etc/ssl/certs/ca-certificates.crt;`, ir.CtlMTLS, drift.Changed, drift.Weakening},
+		{"client chain depth raised", `ssl_verify_depth "3";`, `ssl_verify_depth 9;`, ir.CtlMTLS, drift.Changed, drift.Weakening},
 		{"upstream CORS header let through", `            proxy_hide_header "Access-Control-Allow-Origin";`, ``, ir.CtlCORS, drift.Missing, drift.Weakening},
 	}
 	for _, tc := range cases {

@@ -71,6 +71,8 @@ var inherited = map[string]string{
 	"ssl_ciphers":                   "HIGH:!aNULL:!MD5",
 	"ssl_ecdh_curve":                "auto",
 	"ssl_verify_client":             "off",
+	"ssl_client_certificate":        "",
+	"ssl_verify_depth":              "1",
 	"server_tokens":                 "on",
 	"client_max_body_size":          "1m",
 	"large_client_header_buffers":   "4 8k",
