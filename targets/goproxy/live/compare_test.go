@@ -130,3 +130,48 @@ func TestCompareKeyHashChanged(t *testing.T) {
 		t.Errorf("a key hash is printed: %s", out)
 	}
 }
+
+// TestCompareRouteRemovedFallsThrough: a route removed from live is
+// harmless only when nothing else matches its path (the proxy answers
+// 404); when a broader prefix route of the policy matches it, its
+// requests now get that route's controls — here, no authentication —
+// so the removal is a weakening. Without such a route it stays neutral.
+func TestCompareRouteRemovedFallsThrough(t *testing.T) {
+	for _, withSite := range []bool{true, false} {
+		p := golden.ReadIR(t, "../testdata/full.ir.yaml")
+		if withSite {
+			for _, s := range p.Services {
+				for _, r := range s.Routes {
+					if r.ID == "web/health" {
+						site := *r
+						site.ID, site.Name, site.Path, site.Prefix = "web/site", "site", "/", true
+						s.Routes = append(s.Routes, &site)
+						break
+					}
+				}
+			}
+		}
+		c, err := goproxy.Convert(p)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for i, r := range c.Routes {
+			if r.ID == "web/invoices" {
+				c.Routes = append(c.Routes[:i], c.Routes[i+1:]...)
+				break
+			}
+		}
+		raw, _ := json.Marshal(c)
+		r, err := New().Compare(context.Background(), p, raw)
+		if err != nil {
+			t.Fatal(err)
+		}
+		want := drift.Neutral
+		if withSite {
+			want = drift.Weakening
+		}
+		if len(r.Findings) != 1 || r.Findings[0].Direction != drift.Missing || r.Findings[0].Severity != want {
+			t.Errorf("with a / prefix route %v: want one missing %s finding, got %+v", withSite, want, r.Findings)
+		}
+	}
+}
