@@ -128,6 +128,7 @@ func (c *comparer) server(ws, gs *server) {
 		} {
 			c.d.Set(with(at, s.ctl, s.name), s.name, split(ws.settings[s.name], s.sep), split(gs.settings[s.name], s.sep), drift.HigherWeakens)
 		}
+		c.d.Set(with(at, ir.CtlTLS, "ssl_conf_command"), "ssl_conf_command", split(ws.settings["ssl_conf_command"], ";"), split(gs.settings["ssl_conf_command"], ";"), drift.AnyWeakens)
 		c.d.Value(with(at, ir.CtlTLS, "ssl_session_tickets"), "ssl_session_tickets", ws.settings["ssl_session_tickets"], gs.settings["ssl_session_tickets"], drift.AnyWeakens)
 		c.d.Value(with(at, ir.CtlMTLS, "ssl_verify_client"), "ssl_verify_client", ws.settings["ssl_verify_client"], gs.settings["ssl_verify_client"], drift.AnyWeakens)
 		// The CA bundle decides which client certificates pass; a deeper
@@ -301,8 +302,35 @@ func varControl(v string) string {
 }
 
 // ifs compares a block's if checks, grouped by control: a check live
-// lacks weakens, an extra one strengthens.
+// lacks weakens, an extra one that refuses (returns 4xx) strengthens;
+// an if that does anything else (another status, a proxy_pass, a
+// rewrite) is no check, and any difference in those weakens.
 func (c *comparer) ifs(at drift.At, want, got []string) {
+	wr, wo := partitionIfs(want)
+	gr, gotOther := partitionIfs(got)
+	c.ifSets(at, "if checks", wr, gr, drift.LowerWeakens)
+	c.ifSets(at, "if blocks that do not refuse", wo, gotOther, drift.AnyWeakens)
+}
+
+// partitionIfs splits if summaries into those that return a 4xx status
+// and the others.
+func partitionIfs(ifs []string) (refuse, other []string) {
+	for _, s := range ifs {
+		_, ret, _ := strings.Cut(s, "→ return ")
+		if code, _, _ := strings.Cut(ret, " "); len(code) == 3 && code[0] == '4' {
+			refuse = append(refuse, s)
+		} else {
+			other = append(other, s)
+		}
+	}
+	return refuse, other
+}
+
+// ifSets compares two lists of if summaries grouped by control.
+func (c *comparer) ifSets(at drift.At, name string, want, got []string, rule drift.Rule) {
+	if len(want) == 0 && len(got) == 0 {
+		return
+	}
 	byCtl := func(list []string) map[string][]string {
 		m := map[string][]string{}
 		for _, s := range list {
@@ -319,6 +347,6 @@ func (c *comparer) ifs(at drift.At, want, got []string) {
 		}
 	}
 	for _, ctl := range ctls {
-		c.d.Set(with(at, ctl, "if"), "if checks", w[ctl], g[ctl], drift.LowerWeakens)
+		c.d.Set(with(at, ctl, "if"), name, w[ctl], g[ctl], rule)
 	}
 }

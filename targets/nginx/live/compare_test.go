@@ -51,6 +51,9 @@ func TestCompareEachWeakening(t *testing.T) {
 		{"identity header passed through", `            proxy_set_header "X-Rampart-Roles" "$rampart_roles";`, ``, ir.CtlAuthzRules, drift.Missing, drift.Weakening},
 		{"client CA replaced", `ssl_client_certificate "/etc/rampart/tls/partners-ca.pem";`, `ssl_client_certificate /etc/ssl/certs/ca-certificates.crt;`, ir.CtlMTLS, drift.Changed, drift.Weakening},
 		{"client chain depth raised", `ssl_verify_depth "3";`, `ssl_verify_depth 9;`, ir.CtlMTLS, drift.Changed, drift.Weakening},
+		{"limit_req dry run", `            limit_req "zone=rampart_rl2" "burst=20" "nodelay";`, "            limit_req \"zone=rampart_rl2\" \"burst=20\" \"nodelay\";\n            limit_req_dry_run on;", ir.CtlRateLimit, drift.Changed, drift.Weakening},
+		{"ssl_conf_command re-enables TLS 1.0", `        ssl_protocols "TLSv1.3";`, "        ssl_protocols \"TLSv1.3\";\n        ssl_conf_command MinProtocol TLSv1;", ir.CtlTLS, drift.Unexpected, drift.Weakening},
+		{"if that reroutes instead of refusing", `            set "$rampart_route" "lab/results";`, "            set \"$rampart_route\" \"lab/results\";\n            if ($arg_debug) { proxy_pass http://127.0.0.1:9000; }", ir.CtlUndeclared, drift.Unexpected, drift.Weakening},
 		{"upstream CORS header let through", `            proxy_hide_header "Access-Control-Allow-Origin";`, ``, ir.CtlCORS, drift.Missing, drift.Weakening},
 	}
 	for _, tc := range cases {

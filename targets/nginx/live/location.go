@@ -48,6 +48,10 @@ func (c *comparer) location(server drift.At, wl, gl *location) {
 	c.headers(at, r, wl, gl)
 	c.proxyHeaders(at, r, wl, gl)
 	c.limits(at, r, wl.limits, gl.limits)
+	if len(wl.limits) > 0 || len(gl.limits) > 0 {
+		c.d.Value(c.originAt(with(at, ir.CtlRateLimit, "limit_req_dry_run"), r, ir.Origin{}), "limit_req_dry_run",
+			wl.settings["limit_req_dry_run"], gl.settings["limit_req_dry_run"], drift.AnyWeakens)
+	}
 }
 
 // upstream compares how the location reaches its upstream: the target

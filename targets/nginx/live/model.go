@@ -88,7 +88,12 @@ var inherited = map[string]string{
 	"proxy_ssl_trusted_certificate": "",
 	"proxy_pass":                    "",
 	"ssl_session_tickets":           "on",
-	"auth_request":                  "", // absent: reported missing
+	// limit_req_dry_run on counts requests over the limit but lets them
+	// through; ssl_conf_command (several, all-or-nothing) can override
+	// ssl_protocols and ssl_ciphers from under them.
+	"limit_req_dry_run": "off",
+	"ssl_conf_command":  "",
+	"auth_request":      "", // absent: reported missing
 	// satisfy any lets an allow rule stand in for auth_request.
 	"satisfy":    "all",
 	"access_log": "logs/access.log combined",
@@ -156,6 +161,7 @@ func (s scope) enter(block []*node) scope {
 	var hidden []string
 	var limits []*node
 	logs := []string{}
+	var confCmds []string
 	for _, n := range block {
 		switch {
 		case n.name == "add_header" && len(n.args) >= 2:
@@ -182,6 +188,8 @@ func (s scope) enter(block []*node) scope {
 			limits = append(limits, n)
 		case n.name == "access_log":
 			logs = append(logs, strings.Join(n.args, " "))
+		case n.name == "ssl_conf_command":
+			confCmds = append(confCmds, strings.Join(n.args, " "))
 		case n.block == nil:
 			if _, ok := inherited[n.name]; ok {
 				out.settings[n.name] = strings.Join(n.args, " ")
@@ -199,6 +207,9 @@ func (s scope) enter(block []*node) scope {
 	}
 	if limits != nil {
 		out.limits = limits
+	}
+	if len(confCmds) > 0 {
+		out.settings["ssl_conf_command"] = strings.Join(confCmds, "; ")
 	}
 	if len(logs) > 0 {
 		slices.Sort(logs)
