@@ -16,8 +16,12 @@ import (
 	"github.com/rampart-policy/rampart/targets/goproxy"
 )
 
-// maxConfig bounds the admin response read.
-const maxConfig = 64 << 20
+// maxConfig bounds the admin response read; maxErrorBody the part of an
+// error answer shown.
+const (
+	maxConfig    = 64 << 20
+	maxErrorBody = 512
+)
 
 // Live is the goproxy live source.
 type Live struct {
@@ -64,6 +68,9 @@ func (l *Live) Fetch(ctx context.Context, source string) ([]byte, error) {
 		return nil, fmt.Errorf("goproxy live source: %w", err)
 	}
 	if resp.StatusCode != http.StatusOK {
+		if len(body) > maxErrorBody {
+			body = append(body[:maxErrorBody], "…"...)
+		}
 		return nil, fmt.Errorf("goproxy live source: GET %s: %s: %s", url, resp.Status, strings.TrimSpace(string(body)))
 	}
 	return body, nil
