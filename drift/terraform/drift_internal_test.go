@@ -50,3 +50,30 @@ func TestResourceDriftGone(t *testing.T) {
 		}
 	}
 }
+
+// named marks "rampart:NAME:…" strings as artifacts of policy NAME.
+type named struct{ marker }
+
+func (named) PolicyName(c []byte) (string, bool) {
+	rest, ok := strings.CutPrefix(string(c), "rampart:")
+	name, _, _ := strings.Cut(rest, ":")
+	return name, ok
+}
+
+// TestStateOfSeveralPolicies: a state deploying two policies' gateways
+// compares only this policy's artifacts; another policy's would all
+// differ (false drift on an untouched deployment).
+func TestStateOfSeveralPolicies(t *testing.T) {
+	st := &tfjson.State{Values: &tfjson.StateValues{RootModule: &tfjson.StateModule{
+		Resources: []*tfjson.StateResource{
+			{Address: "terraform_data.clinic", Mode: tfjson.ManagedResourceMode, AttributeValues: map[string]any{"input": "rampart:clinic:conf"}},
+		},
+		ChildModules: []*tfjson.StateModule{{Address: "module.billing", Resources: []*tfjson.StateResource{
+			{Address: "module.billing.terraform_data.gw", Mode: tfjson.ManagedResourceMode, AttributeValues: map[string]any{"input": "rampart:billing:conf"}},
+		}}},
+	}}}
+	mine, others := ofPolicy(stateArtifacts(st, named{}), named{}, "clinic")
+	if len(mine) != 1 || mine[0].where != "terraform_data.clinic.input" || len(others) != 1 || !strings.Contains(others[0], "module.billing.terraform_data.gw") {
+		t.Errorf("mine %+v, others %q", mine, others)
+	}
+}

@@ -7,6 +7,8 @@ import (
 	"os/exec"
 	"path/filepath"
 	"slices"
+	"strconv"
+	"strings"
 
 	"github.com/hashicorp/terraform-exec/tfexec"
 	tfjson "github.com/hashicorp/terraform-json"
@@ -23,6 +25,14 @@ const Env = "RAMPART_TERRAFORM"
 // artifacts and returns the policy digest it records.
 type Marked interface {
 	Digest(content []byte) (string, bool)
+}
+
+// Named is implemented by a Marked whose artifacts also record the
+// policy's name: artifacts of other policies in the same state (one
+// Terraform configuration deploying several gateways) are then not
+// compared with this policy.
+type Named interface {
+	PolicyName(content []byte) (string, bool)
 }
 
 // Options configure a Terraform comparison.
@@ -50,14 +60,19 @@ func Compare(ctx context.Context, opts Options, lv drift.Live, p *ir.Policy) (dr
 	if err != nil {
 		return drift.Result{}, fmt.Errorf("terraform show -json: %w", err)
 	}
-	arts := stateArtifacts(st, m)
+	arts, others := ofPolicy(stateArtifacts(st, m), m, p.Name)
 	if len(arts) == 0 {
+		if len(others) > 0 {
+			return drift.Result{}, fmt.Errorf("terraform:%s: no resource in the state holds a rampart %s artifact of policy %q (found only other policies' in %s)", opts.Dir, lv.Target(), p.Name, strings.Join(others, ", "))
+		}
 		return drift.Result{}, fmt.Errorf("terraform:%s: no resource in the state holds a rampart %s artifact (looked for its digest marker in every attribute)", opts.Dir, lv.Target())
 	}
 	drifted, gone, err := refreshOnly(ctx, tf, m)
 	if err != nil {
 		return drift.Result{}, err
 	}
+	drifted, _ = ofPolicy(drifted, m, p.Name)
+	gone, _ = ofPolicy(gone, m, p.Name)
 	out := drift.Result{Kind: drift.KindDrift, Policy: p.Name, Target: lv.Target(), Source: "terraform:" + opts.Dir,
 		Checks: []drift.Check{}, Findings: []drift.Finding{}}
 	addGone(&out, lv.Target(), p, gone)
@@ -86,6 +101,24 @@ func addGone(out *drift.Result, target string, p *ir.Policy, gone []artifact) {
 			Severity: drift.Weakening, Path: g.where, Expected: "rampart " + target + " artifact",
 			Message: g.where + ": the rampart artifact was deleted or replaced outside Terraform; no control of policy " + p.Name + " can be assumed in force"})
 	}
+}
+
+// ofPolicy keeps the artifacts of the named policy (all of them when the
+// target's artifacts do not record a name) and lists where the others
+// are.
+func ofPolicy(arts []artifact, m Marked, policy string) (mine []artifact, others []string) {
+	n, ok := m.(Named)
+	if !ok {
+		return arts, nil
+	}
+	for _, a := range arts {
+		if name, ok := n.PolicyName([]byte(a.content)); ok && name != policy {
+			others = append(others, a.where+" (policy "+strconv.Quote(name)+")")
+			continue
+		}
+		mine = append(mine, a)
+	}
+	return mine, others
 }
 
 // open finds the terraform binary and opens the working directory.

@@ -144,6 +144,24 @@ func (*Live) Digest(content []byte) (string, bool) {
 	return c.Policy.Digest, true
 }
 
+// PolicyName returns the policy name a rampart proxy config (or admin
+// API answer) records (drift/terraform.Named).
+func (*Live) PolicyName(content []byte) (string, bool) {
+	raw, err := liveConfig(content)
+	if err != nil {
+		return "", false
+	}
+	var c struct {
+		Policy struct {
+			Name string `json:"name"`
+		} `json:"policy"`
+	}
+	if json.Unmarshal(raw, &c) != nil || c.Policy.Name == "" {
+		return "", false
+	}
+	return c.Policy.Name, true
+}
+
 // decodeLive decodes the live config strictly but without Validate: the
 // admin API redacts key hashes, which Validate would refuse.
 func decodeLive(raw []byte) (*config.Config, error) {
