@@ -82,3 +82,35 @@ func TestCompareEachWeakening(t *testing.T) {
 		t.Fatalf("untouched: %v %+v", err, r.Findings)
 	}
 }
+
+// TestCompareSecondServerSameHost: a second server block for a policy
+// host and port is a weakening whichever comes first: after the
+// policy's, it is an unexpected server; before it, nginx serves it
+// instead (the later one is ignored as conflicting) and the policy's
+// controls are reported missing from it.
+func TestCompareSecondServerSameHost(t *testing.T) {
+	p := golden.ReadIR(t, "../testdata/full.ir.yaml")
+	arts, err := nginx.New().Build(context.Background(), p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	conf := string(arts[0].Data)
+	const extra = `    server { listen 0.0.0.0:8443 ssl; server_name partners.clinic.example; location / { proxy_pass http://127.0.0.1:9; } }` + "\n"
+	end := strings.LastIndex(conf, "}")
+	start := strings.Index(conf, "    server {")
+	for name, live := range map[string]string{"after": conf[:end] + extra + conf[end:], "before": conf[:start] + extra + conf[start:]} {
+		r, err := New().Compare(context.Background(), p, []byte(live))
+		if err != nil {
+			t.Fatal(err)
+		}
+		weak := 0
+		for _, f := range r.Findings {
+			if f.Severity == drift.Weakening {
+				weak++
+			}
+		}
+		if weak == 0 {
+			t.Errorf("%s: no weakening: %+v", name, r.Findings)
+		}
+	}
+}
