@@ -54,6 +54,7 @@ func TestCompareEachWeakening(t *testing.T) {
 		{"limit_req dry run", `            limit_req "zone=rampart_rl2" "burst=20" "nodelay";`, "            limit_req \"zone=rampart_rl2\" \"burst=20\" \"nodelay\";\n            limit_req_dry_run on;", ir.CtlRateLimit, drift.Changed, drift.Weakening},
 		{"ssl_conf_command re-enables TLS 1.0", `        ssl_protocols "TLSv1.3";`, "        ssl_protocols \"TLSv1.3\";\n        ssl_conf_command MinProtocol TLSv1;", ir.CtlTLS, drift.Unexpected, drift.Weakening},
 		{"if that reroutes instead of refusing", `            set "$rampart_route" "lab/results";`, "            set \"$rampart_route\" \"lab/results\";\n            if ($arg_debug) { proxy_pass http://127.0.0.1:9000; }", ir.CtlUndeclared, drift.Unexpected, drift.Weakening},
+		{"authorizer location made public", `            internal;`, ``, ir.CtlUndeclared, drift.Changed, drift.Weakening},
 		{"upstream CORS header let through", `            proxy_hide_header "Access-Control-Allow-Origin";`, ``, ir.CtlCORS, drift.Missing, drift.Weakening},
 	}
 	for _, tc := range cases {

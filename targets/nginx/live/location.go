@@ -27,6 +27,7 @@ func (c *comparer) location(server drift.At, wl, gl *location) {
 			Expected: wl.key, Message: "live lacks the location " + wl.key + "; requests fall through to another location"})
 		return
 	}
+	c.d.Value(with(at, ir.CtlUndeclared, "internal"), "internal (not reachable from clients)", wl.internal, gl.internal, drift.AnyWeakens)
 	c.number(with(at, ir.CtlBodyLimit, "client_max_body_size"), "client_max_body_size", wl.settings, gl.settings, size)
 	for _, t := range []string{"client_body_timeout", "keepalive_timeout", "proxy_connect_timeout", "proxy_read_timeout", "proxy_send_timeout"} {
 		c.number(with(at, ir.CtlTimeouts, t), t, wl.settings, gl.settings, seconds)

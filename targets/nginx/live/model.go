@@ -42,8 +42,11 @@ type location struct {
 	proxyHeaders map[string]string
 	hidden       []string
 	limits       []limitReq
-	methods      []string // allowed by the method check; nil when absent
-	ifs          []string // other "if (cond) → return N" checks
+	// internal is "on" for a location only internal requests reach
+	// (the authorizer's), "off" otherwise; not inherited.
+	internal string
+	methods  []string // allowed by the method check; nil when absent
+	ifs      []string // other "if (cond) → return N" checks
 }
 
 // limitReq is a limit_req resolved through its zone.
@@ -251,6 +254,10 @@ func (s *server) addLocations(block []*node, sc scope, zones map[string]limitReq
 		inner := sc.enter(d.block)
 		l := &location{key: key, comment: d.comment, settings: inner.settings, headers: inner.headers, always: inner.always,
 			proxyHeaders: inner.proxyHeaders, hidden: inner.hidden, methods: methodCheck(d.block), ifs: ifChecks(d.block)}
+		l.internal = "off"
+		if find(d.block, "internal") != nil {
+			l.internal = "on"
+		}
 		for _, lr := range inner.limits {
 			l.limits = append(l.limits, resolveLimit(lr, zones))
 		}
