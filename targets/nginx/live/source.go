@@ -7,6 +7,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"sort"
 	"strings"
 )
@@ -82,6 +83,7 @@ func addFile(out *bytes.Buffer, path, base string, seen map[string]bool) error {
 		if err != nil {
 			return fmt.Errorf("nginx live source: include %q: %w", pattern, err)
 		}
+		matches = slices.DeleteFunc(matches, func(m string) bool { return hiddenByGlob(resolve(base, pattern), m) })
 		sort.Strings(matches)
 		for _, m := range matches {
 			if err := addFile(out, m, base, seen); err != nil {
@@ -90,6 +92,24 @@ func addFile(out *bytes.Buffer, path, base string, seen map[string]bool) error {
 		}
 	}
 	return nil
+}
+
+// hiddenByGlob reports whether glob(3), which nginx's include uses
+// (without GLOB_PERIOD), would not match path: a path component starting
+// with '.' matches only a pattern component that starts with '.' too.
+// filepath.Glob matches it with a wildcard.
+func hiddenByGlob(pattern, path string) bool {
+	ps := strings.Split(filepath.ToSlash(pattern), "/")
+	ms := strings.Split(filepath.ToSlash(path), "/")
+	if len(ps) != len(ms) {
+		return false
+	}
+	for i := range ms {
+		if strings.HasPrefix(ms[i], ".") && !strings.HasPrefix(ps[i], ".") {
+			return true
+		}
+	}
+	return false
 }
 
 // includes lists every include directive's pattern, at any depth.
