@@ -28,3 +28,40 @@ func TestFetchGlobSkipsDotFiles(t *testing.T) {
 		t.Errorf("included files:\n%s", s)
 	}
 }
+
+// TestLoadRefusesFakeFileHeader: a comment in a config that mimics
+// nginx -T's "# configuration file PATH:" line would cut the rest of the
+// file off into a file nothing includes, hiding it from the comparison;
+// such output is refused instead.
+func TestLoadRefusesFakeFileHeader(t *testing.T) {
+	src := "# configuration file /etc/nginx/nginx.conf:\nhttp { include conf.d/*.conf; }\n" +
+		"# configuration file /etc/nginx/conf.d/a.conf:\nserver { listen 443 ssl; server_name a; }\n" +
+		"# configuration file /ghost:\nserver { listen 443 ssl default_server; server_name evil; }\n"
+	tree, err := load([]byte(src))
+	if err == nil {
+		c, _ := normalise(tree)
+		t.Fatalf("accepted; servers seen: %d", len(c.servers))
+	}
+	if !strings.Contains(err.Error(), "/ghost") {
+		t.Errorf("error does not name the file: %v", err)
+	}
+}
+
+// TestLoadRefusesConflictingFileHeader: a mimicked header naming a file
+// nginx -T prints anyway would have its text replaced by the real
+// file's; two different texts under one name are refused.
+func TestLoadRefusesConflictingFileHeader(t *testing.T) {
+	src := "# configuration file /etc/nginx/nginx.conf:\nhttp { include conf.d/*.conf; }\n" +
+		"# configuration file /etc/nginx/conf.d/a.conf:\nserver { listen 443 ssl; server_name a; }\n" +
+		"# configuration file /etc/nginx/conf.d/b.conf:\nserver { listen 443 ssl default_server; server_name evil; }\n" +
+		"# configuration file /etc/nginx/conf.d/b.conf:\n\n"
+	if _, err := load([]byte(src)); err == nil || !strings.Contains(err.Error(), "b.conf") {
+		t.Errorf("err = %v", err)
+	}
+	same := "# configuration file /etc/nginx/nginx.conf:\nhttp { include conf.d/*.conf; include conf.d/*.conf; }\n" +
+		"# configuration file /etc/nginx/conf.d/a.conf:\nserver { listen 80; }\n" +
+		"# configuration file /etc/nginx/conf.d/a.conf:\nserver { listen 80; }\n"
+	if _, err := load([]byte(same)); err != nil {
+		t.Errorf("a file printed twice (older nginx): %v", err)
+	}
+}
