@@ -86,6 +86,16 @@ func (c *comparer) compare(want, got *config) {
 			c.d.Value(drift.At{Control: varControl(v), Path: "http.map[" + v + "]"}, "map "+v, "", got.maps[v], drift.HigherWeakens)
 		}
 	}
+	// Where proxy_pass sends traffic is the upstream block's servers.
+	for _, u := range sortedKeys(want.upstreams) {
+		at := drift.At{Control: ir.CtlUpstreamTLS, Path: "http.upstream[" + u + "]"}
+		for _, s := range c.p.Services {
+			if u == "rampart_up_"+s.Name {
+				at.Origin = s.Origin
+			}
+		}
+		c.d.Value(at, "upstream "+u, want.upstreams[u], got.upstreams[u], drift.AnyWeakens)
+	}
 	for _, name := range sortedKeys(want.logFormats) {
 		c.d.Value(drift.At{Control: ir.CtlAccessLog, Path: "http.log_format[" + name + "]", Origin: c.p.Logging.Origin},
 			"log_format "+name, want.logFormats[name], got.logFormats[name], drift.AnyWeakens)

@@ -55,6 +55,7 @@ func TestCompareEachWeakening(t *testing.T) {
 		{"ssl_conf_command re-enables TLS 1.0", `        ssl_protocols "TLSv1.3";`, "        ssl_protocols \"TLSv1.3\";\n        ssl_conf_command MinProtocol TLSv1;", ir.CtlTLS, drift.Unexpected, drift.Weakening},
 		{"if that reroutes instead of refusing", `            set "$rampart_route" "lab/results";`, "            set \"$rampart_route\" \"lab/results\";\n            if ($arg_debug) { proxy_pass http://127.0.0.1:9000; }", ir.CtlUndeclared, drift.Unexpected, drift.Weakening},
 		{"authorizer location made public", `            internal;`, ``, ir.CtlUndeclared, drift.Changed, drift.Weakening},
+		{"upstream server swapped", `server "lab.internal:8443";`, `server "10.9.9.9:8443";`, ir.CtlUpstreamTLS, drift.Changed, drift.Weakening},
 		{"upstream CORS header let through", `            proxy_hide_header "Access-Control-Allow-Origin";`, ``, ir.CtlCORS, drift.Missing, drift.Weakening},
 	}
 	for _, tc := range cases {

@@ -15,6 +15,9 @@ type config struct {
 	// maps are http-level map blocks by the variable they set: their
 	// source and entries, in order (regex entries match first-first).
 	maps map[string]string
+	// upstreams are the upstream blocks by name: their servers and
+	// settings, in order.
+	upstreams map[string]string
 }
 
 // server is one server block.
@@ -104,7 +107,7 @@ var inherited = map[string]string{
 
 // normalise builds the model from a parsed tree.
 func normalise(tree []*node) (*config, error) {
-	c := &config{servers: map[string]*server{}, logFormats: map[string]string{}, maps: map[string]string{}}
+	c := &config{servers: map[string]*server{}, logFormats: map[string]string{}, maps: map[string]string{}, upstreams: map[string]string{}}
 	http := find(tree, "http")
 	if http == nil {
 		return nil, fmt.Errorf("no http block")
@@ -123,6 +126,10 @@ func normalise(tree []*node) (*config, error) {
 		case "map":
 			if len(n.args) == 2 {
 				c.maps[n.args[1]] = mapText(n)
+			}
+		case "upstream":
+			if len(n.args) == 1 && n.block != nil {
+				c.upstreams[n.args[0]] = strings.TrimPrefix(mapText(&node{args: []string{""}, block: n.block}), "; ")
 			}
 		}
 	}
