@@ -94,6 +94,16 @@ func clean(s string) string {
 	return q[1 : len(q)-1]
 }
 
+// CleanLines escapes control characters but newlines, for messages of
+// several lines (errors) that carry text from a live gateway.
+func CleanLines(s string) string {
+	lines := strings.Split(s, "\n")
+	for i, l := range lines {
+		lines[i] = clean(l)
+	}
+	return strings.Join(lines, "\n")
+}
+
 var marks = map[Direction]string{Missing: "-", Unexpected: "+", Changed: "~"}
 
 var colours = map[Severity]string{Weakening: red, Strengthening: green, Neutral: yellow}

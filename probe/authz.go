@@ -74,15 +74,16 @@ func (pr *prober) roleCheck(ctx context.Context, at drift.At, r *ir.Route) error
 	} else {
 		h.Set(pr.key.provider.APIKey.Name, pr.apiKey)
 	}
-	code, _, err := pr.do(ctx, m, path, h, nil)
-	if err != nil {
-		return err
-	}
 	a := withCtl(at, ir.CtlAuthzRules)
 	if o, ok := r.Origins[ir.CtlAuthzRules]; ok {
 		a.Origin = o
 	}
 	a.Path = m + " " + concretePath(r) + " as consumer " + pr.key.consumer.Name
-	pr.status(a, "request with a role the rules do not allow answered 403", http.StatusForbidden, code)
+	const name = "request with a role the rules do not allow answered 403"
+	code, _, err := pr.do(ctx, m, path, h, nil)
+	if err != nil {
+		return pr.failed(ctx, a, name, err)
+	}
+	pr.status(a, name, http.StatusForbidden, code)
 	return nil
 }

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"net/url"
 	"slices"
 	"strconv"
 	"strings"
@@ -84,7 +85,11 @@ func (pr *prober) route(ctx context.Context, r *ir.Route, all []*ir.Route) error
 	at := drift.At{Route: r.ID, Listener: pr.l.Name, Path: r.Methods[0] + " " + concretePath(r), Origin: r.Origin}
 	code, h, err := pr.do(ctx, r.Methods[0], concretePath(r), http.Header{"Origin": {probeOrigin}}, nil)
 	if err != nil {
-		return err
+		first, name := withCtl(at, ir.CtlHeaders), "route answered"
+		if !r.Public {
+			first, name = pr.authAt(at, r), "unauthenticated request answered 401"
+		}
+		return pr.failed(ctx, first, name, err)
 	}
 	if !r.Public {
 		pr.status(pr.authAt(at, r), "unauthenticated request answered 401", http.StatusUnauthorized, code)
@@ -176,12 +181,12 @@ func (pr *prober) methodCheck(ctx context.Context, at drift.At, r *ir.Route, all
 		if slices.Contains(declared, m) {
 			continue
 		}
-		code, _, err := pr.do(ctx, m, concretePath(r), nil, nil)
-		if err != nil {
-			return err
-		}
 		a := withCtl(at, ir.CtlMethods)
 		a.Path = m + " " + concretePath(r)
+		code, _, err := pr.do(ctx, m, concretePath(r), nil, nil)
+		if err != nil {
+			return pr.failed(ctx, a, "undeclared method answered 405", err)
+		}
 		pr.status(a, "undeclared method answered 405", http.StatusMethodNotAllowed, code)
 		return nil
 	}
@@ -209,7 +214,7 @@ func (pr *prober) bodyCheck(ctx context.Context, at drift.At, r *ir.Route) error
 		return nil // the connection was cut without an answer: inconclusive, not a check made
 	}
 	if err != nil {
-		return err
+		return pr.failed(ctx, a, "oversize body answered 413", err)
 	}
 	if !r.Public && (code == http.StatusUnauthorized || code == http.StatusForbidden) {
 		// Refused by authentication before the limit showed: a gateway
@@ -221,9 +226,25 @@ func (pr *prober) bodyCheck(ctx context.Context, at drift.At, r *ir.Route) error
 	return nil
 }
 
-// do sends one request and returns the status and headers.
+// failed records a request that got no answer as a failed check, with
+// severity weakening: a gateway that drops the connection has not shown
+// the control holds. When the run's own deadline has passed it returns
+// the error instead: then the run is incomplete, not the gateway at fault.
+func (pr *prober) failed(ctx context.Context, at drift.At, name string, err error) error {
+	if ctx.Err() != nil {
+		return err
+	}
+	pr.d.Add(at, name, drift.Finding{Direction: drift.Changed, Severity: drift.Weakening, Expected: "an answer", Actual: "no answer: " + err.Error(),
+		Message: fmt.Sprintf("%s: %s: the request got no answer: %v", at.Path, name, err)})
+	return nil
+}
+
+// do sends one request and returns the status and headers. path may
+// carry a query ("/items?api_key=…"); an error names the URL without its
+// query, which may hold the probe's API key.
 func (pr *prober) do(ctx context.Context, method, path string, h http.Header, body []byte) (int, http.Header, error) {
 	u := *pr.base
+	path, u.RawQuery, _ = strings.Cut(path, "?")
 	u.Path = strings.TrimSuffix(pr.base.Path, "/") + path
 	var rd io.Reader
 	if body != nil {
@@ -239,6 +260,15 @@ func (pr *prober) do(ctx context.Context, method, path string, h http.Header, bo
 	}
 	resp, err := pr.client.Do(req)
 	if err != nil {
+		var ue *url.Error
+		if errors.As(err, &ue) {
+			shown := u
+			shown.RawQuery, shown.ForceQuery = "", false
+			if u.RawQuery != "" {
+				shown.RawQuery = "[redacted]"
+			}
+			ue.URL = shown.String()
+		}
 		return 0, nil, err
 	}
 	defer resp.Body.Close()

@@ -26,7 +26,7 @@ func (pr *prober) rateLimit(ctx context.Context, routes []*ir.Route) error {
 	for i := 1; i <= budget; i++ {
 		code, _, err := pr.do(ctx, r.Methods[0], concretePath(r), nil, nil)
 		if err != nil {
-			return fmt.Errorf("probe: rate limit: %w", err)
+			return pr.failed(ctx, at, "rate limit answered 429 within budget", err)
 		}
 		if code == http.StatusTooManyRequests {
 			pr.d.Add(at, "rate limit answered 429 within budget")

@@ -7,6 +7,8 @@ import (
 	"os/exec"
 	"path/filepath"
 	"slices"
+	"strconv"
+	"strings"
 
 	"github.com/hashicorp/terraform-exec/tfexec"
 	tfjson "github.com/hashicorp/terraform-json"
@@ -23,6 +25,14 @@ const Env = "RAMPART_TERRAFORM"
 // artifacts and returns the policy digest it records.
 type Marked interface {
 	Digest(content []byte) (string, bool)
+}
+
+// Named is implemented by a Marked whose artifacts also record the
+// policy's name: artifacts of other policies in the same state (one
+// Terraform configuration deploying several gateways) are then not
+// compared with this policy.
+type Named interface {
+	PolicyName(content []byte) (string, bool)
 }
 
 // Options configure a Terraform comparison.
@@ -50,16 +60,22 @@ func Compare(ctx context.Context, opts Options, lv drift.Live, p *ir.Policy) (dr
 	if err != nil {
 		return drift.Result{}, fmt.Errorf("terraform show -json: %w", err)
 	}
-	arts := stateArtifacts(st, m)
+	arts, others := ofPolicy(stateArtifacts(st, m), m, p.Name)
 	if len(arts) == 0 {
+		if len(others) > 0 {
+			return drift.Result{}, fmt.Errorf("terraform:%s: no resource in the state holds a rampart %s artifact of policy %q (found only other policies' in %s)", opts.Dir, lv.Target(), p.Name, strings.Join(others, ", "))
+		}
 		return drift.Result{}, fmt.Errorf("terraform:%s: no resource in the state holds a rampart %s artifact (looked for its digest marker in every attribute)", opts.Dir, lv.Target())
 	}
-	drifted, err := refreshOnly(ctx, tf, m)
+	drifted, gone, err := refreshOnly(ctx, tf, m)
 	if err != nil {
 		return drift.Result{}, err
 	}
+	drifted, _ = ofPolicy(drifted, m, p.Name)
+	gone, _ = ofPolicy(gone, m, p.Name)
 	out := drift.Result{Kind: drift.KindDrift, Policy: p.Name, Target: lv.Target(), Source: "terraform:" + opts.Dir,
 		Checks: []drift.Check{}, Findings: []drift.Finding{}}
+	addGone(&out, lv.Target(), p, gone)
 	for _, a := range append(arts, drifted...) {
 		r, err := lv.Compare(ctx, p, []byte(a.content))
 		if err != nil {
@@ -74,6 +90,35 @@ func Compare(ctx context.Context, opts Options, lv drift.Live, p *ir.Policy) (dr
 	}
 	out.Sort()
 	return out, nil
+}
+
+// addGone reports each artifact a refresh found deleted or rewritten
+// without the marker: everything it enforced is missing in live.
+func addGone(out *drift.Result, target string, p *ir.Policy, gone []artifact) {
+	for _, g := range gone {
+		out.Checks = append(out.Checks, drift.Check{Control: ir.CtlUndeclared, Name: "artifact present after refresh", Passed: false})
+		out.Findings = append(out.Findings, drift.Finding{Control: ir.CtlUndeclared, Target: target, Direction: drift.Missing,
+			Severity: drift.Weakening, Path: g.where, Expected: "rampart " + target + " artifact",
+			Message: g.where + ": the rampart artifact was deleted or replaced outside Terraform; no control of policy " + p.Name + " can be assumed in force"})
+	}
+}
+
+// ofPolicy keeps the artifacts of the named policy (all of them when the
+// target's artifacts do not record a name) and lists where the others
+// are.
+func ofPolicy(arts []artifact, m Marked, policy string) (mine []artifact, others []string) {
+	n, ok := m.(Named)
+	if !ok {
+		return arts, nil
+	}
+	for _, a := range arts {
+		if name, ok := n.PolicyName([]byte(a.content)); ok && name != policy {
+			others = append(others, a.where+" (policy "+strconv.Quote(name)+")")
+			continue
+		}
+		mine = append(mine, a)
+	}
+	return mine, others
 }
 
 // open finds the terraform binary and opens the working directory.
@@ -163,34 +208,54 @@ func sortedKeys(m map[string]any) []string {
 
 // refreshOnly runs `terraform plan -refresh-only -detailed-exitcode`;
 // when the refresh found changes made outside Terraform, it returns the
-// artifacts as refreshed in the drifted resources.
-func refreshOnly(ctx context.Context, tf *tfexec.Terraform, m Marked) ([]artifact, error) {
+// artifacts as refreshed in the drifted resources, and those that are
+// gone (see resourceDrift).
+func refreshOnly(ctx context.Context, tf *tfexec.Terraform, m Marked) (arts, gone []artifact, err error) {
 	dir, err := os.MkdirTemp("", "rampart-tfplan")
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	defer os.RemoveAll(dir)
 	planFile := filepath.Join(dir, "refresh.tfplan")
 	changed, err := tf.Plan(ctx, tfexec.RefreshOnly(true), tfexec.Out(planFile), tfexec.Lock(false))
 	if err != nil {
-		return nil, fmt.Errorf("terraform plan -refresh-only: %w", err)
+		return nil, nil, fmt.Errorf("terraform plan -refresh-only: %w", err)
 	}
 	if !changed {
-		return nil, nil
+		return nil, nil, nil
 	}
 	plan, err := tf.ShowPlanFile(ctx, planFile)
 	if err != nil {
-		return nil, fmt.Errorf("terraform show plan: %w", err)
+		return nil, nil, fmt.Errorf("terraform show plan: %w", err)
 	}
-	var out []artifact
+	arts, gone = resourceDrift(plan, m)
+	return arts, gone, nil
+}
+
+// resourceDrift returns the artifacts as refreshed in the resources a
+// refresh-only plan reports changed outside Terraform, and the
+// resources that held an artifact before the refresh but hold none
+// after it: deleted, or rewritten without rampart's marker. Those are
+// the largest drift of all and must not pass as "nothing to compare".
+func resourceDrift(plan *tfjson.Plan, m Marked) (arts, gone []artifact) {
+	if plan == nil {
+		return nil, nil
+	}
 	for _, rc := range plan.ResourceDrift {
 		if rc == nil || rc.Change == nil {
 			continue
 		}
-		for _, a := range find(rc.Address, rc.Change.After, m) {
+		after := find(rc.Address, rc.Change.After, m)
+		for _, a := range after {
 			a.where += " (changed outside Terraform)"
-			out = append(out, a)
+			arts = append(arts, a)
+		}
+		if len(after) == 0 {
+			for _, b := range find(rc.Address, rc.Change.Before, m) {
+				b.where += " (changed outside Terraform)"
+				gone = append(gone, b)
+			}
 		}
 	}
-	return out, nil
+	return arts, gone
 }

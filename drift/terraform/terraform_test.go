@@ -2,6 +2,7 @@ package terraform_test
 
 import (
 	"context"
+	"encoding/json"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -15,6 +16,8 @@ import (
 	"github.com/rampart-policy/rampart/compiler/ir"
 	"github.com/rampart-policy/rampart/drift"
 	"github.com/rampart-policy/rampart/drift/terraform"
+	"github.com/rampart-policy/rampart/targets/goproxy"
+	goproxylive "github.com/rampart-policy/rampart/targets/goproxy/live"
 	"github.com/rampart-policy/rampart/targets/nginx"
 	nginxlive "github.com/rampart-policy/rampart/targets/nginx/live"
 )
@@ -118,5 +121,31 @@ func TestTerraformMissing(t *testing.T) {
 	_, err := terraform.Compare(context.Background(), terraform.Options{Dir: t.TempDir(), Binary: "/nonexistent/terraform"}, nginxlive.New(), &ir.Policy{})
 	if err == nil || !strings.Contains(err.Error(), "/nonexistent/terraform") {
 		t.Errorf("err = %v", err)
+	}
+}
+
+// TestPolicyNames: both live sources read back the policy name their
+// artifacts record, so a state of several policies is told apart.
+func TestPolicyNames(t *testing.T) {
+	p, diags, err := compiler.Compile(context.Background(), compiler.Input{Dir: "../../examples/hospital-records"}, compiler.Options{})
+	if err != nil || diags.HasErrors() {
+		t.Fatalf("compile: %v %v", err, diags)
+	}
+	arts, err := nginx.New().Build(context.Background(), p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg, err := goproxy.Convert(p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	proxyJSON, _ := json.Marshal(cfg)
+	for _, c := range []struct {
+		n       terraform.Named
+		content []byte
+	}{{nginxlive.New(), arts[0].Data}, {goproxylive.New(), proxyJSON}} {
+		if name, ok := c.n.PolicyName(c.content); !ok || name != p.Name {
+			t.Errorf("%T: policy name %q %v, want %q", c.n, name, ok, p.Name)
+		}
 	}
 }

@@ -33,8 +33,18 @@ func liveSources() []drift.Live {
 	return []drift.Live{goproxylive.New(), nginxlive.New()}
 }
 
-// driftError is an error of drift or probe: exit 1.
-func driftError(err error) error { return &exitError{code: ExitDriftError, err: err} }
+// driftError is an error of drift or probe: exit 1. Its message may
+// carry text from the live side (a response body, a file name, a
+// command's stderr), so control characters are escaped.
+func driftError(err error) error {
+	return &exitError{code: ExitDriftError, err: cleanError{err}}
+}
+
+// cleanError shows an error with its control characters escaped.
+type cleanError struct{ err error }
+
+func (e cleanError) Error() string { return drift.CleanLines(e.err.Error()) }
+func (e cleanError) Unwrap() error { return e.err }
 
 // driftOpts are drift's flags.
 type driftOpts struct {

@@ -95,3 +95,83 @@ func routeWithLimit(c *config.Config) *config.Route {
 	}
 	return nil
 }
+
+// TestCompareKeyHashChanged: a consumer's API-key hash swapped in a full
+// config (a saved rampart-proxy.json or a Terraform artifact, which carry
+// the hashes) is a weakening — someone else's key now authenticates as the
+// consumer — and neither hash is printed. The admin API's answer redacts
+// the hashes and still compares clean.
+func TestCompareKeyHashChanged(t *testing.T) {
+	p := golden.ReadIR(t, "../testdata/full.ir.yaml")
+	c, err := goproxy.Convert(p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	const swapped = "sha256:0000000000000000000000000000000000000000000000000000000000000001"
+	old := ""
+	for i := range c.Providers {
+		if k := c.Providers[i].APIKey; k != nil && len(k.Consumers) > 0 {
+			old, k.Consumers[0].KeyHash = k.Consumers[0].KeyHash, swapped
+		}
+	}
+	if old == "" {
+		t.Fatal("fixture has no API-key consumer with a hash")
+	}
+	raw, _ := json.Marshal(c)
+	r, err := New().Compare(context.Background(), p, raw)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(r.Findings) != 1 || r.Findings[0].Control != ir.CtlAPIKey || r.Findings[0].Severity != drift.Weakening {
+		t.Fatalf("want one %s weakening, got %+v", ir.CtlAPIKey, r.Findings)
+	}
+	out, _ := json.Marshal(r)
+	if strings.Contains(string(out), swapped[7:]) || strings.Contains(string(out), old[7:]) {
+		t.Errorf("a key hash is printed: %s", out)
+	}
+}
+
+// TestCompareRouteRemovedFallsThrough: a route removed from live is
+// harmless only when nothing else matches its path (the proxy answers
+// 404); when a broader prefix route of the policy matches it, its
+// requests now get that route's controls — here, no authentication —
+// so the removal is a weakening. Without such a route it stays neutral.
+func TestCompareRouteRemovedFallsThrough(t *testing.T) {
+	for _, withSite := range []bool{true, false} {
+		p := golden.ReadIR(t, "../testdata/full.ir.yaml")
+		if withSite {
+			for _, s := range p.Services {
+				for _, r := range s.Routes {
+					if r.ID == "web/health" {
+						site := *r
+						site.ID, site.Name, site.Path, site.Prefix = "web/site", "site", "/", true
+						s.Routes = append(s.Routes, &site)
+						break
+					}
+				}
+			}
+		}
+		c, err := goproxy.Convert(p)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for i, r := range c.Routes {
+			if r.ID == "web/invoices" {
+				c.Routes = append(c.Routes[:i], c.Routes[i+1:]...)
+				break
+			}
+		}
+		raw, _ := json.Marshal(c)
+		r, err := New().Compare(context.Background(), p, raw)
+		if err != nil {
+			t.Fatal(err)
+		}
+		want := drift.Neutral
+		if withSite {
+			want = drift.Weakening
+		}
+		if len(r.Findings) != 1 || r.Findings[0].Direction != drift.Missing || r.Findings[0].Severity != want {
+			t.Errorf("with a / prefix route %v: want one missing %s finding, got %+v", withSite, want, r.Findings)
+		}
+	}
+}

@@ -16,8 +16,12 @@ import (
 	"github.com/rampart-policy/rampart/targets/goproxy"
 )
 
-// maxConfig bounds the admin response read.
-const maxConfig = 64 << 20
+// maxConfig bounds the admin response read; maxErrorBody the part of an
+// error answer shown.
+const (
+	maxConfig    = 64 << 20
+	maxErrorBody = 512
+)
 
 // Live is the goproxy live source.
 type Live struct {
@@ -64,6 +68,9 @@ func (l *Live) Fetch(ctx context.Context, source string) ([]byte, error) {
 		return nil, fmt.Errorf("goproxy live source: %w", err)
 	}
 	if resp.StatusCode != http.StatusOK {
+		if len(body) > maxErrorBody {
+			body = append(body[:maxErrorBody], "…"...)
+		}
 		return nil, fmt.Errorf("goproxy live source: GET %s: %s: %s", url, resp.Status, strings.TrimSpace(string(body)))
 	}
 	return body, nil
@@ -91,9 +98,10 @@ func (*Live) Compare(_ context.Context, p *ir.Policy, data []byte) (drift.Result
 	if err != nil {
 		return drift.Result{}, err
 	}
+	c := &comparer{p: p, d: drift.NewDiff("goproxy")}
+	c.keyHashes(want, got)
 	redact(want)
 	redact(got)
-	c := &comparer{p: p, d: drift.NewDiff("goproxy")}
 	c.compare(want, got)
 	return c.d.Result(), nil
 }
@@ -136,6 +144,24 @@ func (*Live) Digest(content []byte) (string, bool) {
 	return c.Policy.Digest, true
 }
 
+// PolicyName returns the policy name a rampart proxy config (or admin
+// API answer) records (drift/terraform.Named).
+func (*Live) PolicyName(content []byte) (string, bool) {
+	raw, err := liveConfig(content)
+	if err != nil {
+		return "", false
+	}
+	var c struct {
+		Policy struct {
+			Name string `json:"name"`
+		} `json:"policy"`
+	}
+	if json.Unmarshal(raw, &c) != nil || c.Policy.Name == "" {
+		return "", false
+	}
+	return c.Policy.Name, true
+}
+
 // decodeLive decodes the live config strictly but without Validate: the
 // admin API redacts key hashes, which Validate would refuse.
 func decodeLive(raw []byte) (*config.Config, error) {
@@ -149,6 +175,44 @@ func decodeLive(raw []byte) (*config.Config, error) {
 		return nil, fmt.Errorf("apiVersion %q: rampart compares %q", c.APIVersion, config.APIVersion)
 	}
 	return &c, nil
+}
+
+// keyHashes compares the API-key hashes a full live config carries (a
+// saved rampart-proxy.json or a Terraform artifact; the admin API
+// redacts them, so they cannot be compared there): a changed hash lets
+// another key authenticate as the consumer. Hashes are never shown.
+func (c *comparer) keyHashes(want, got *config.Config) {
+	gm := map[string]string{}
+	for _, pr := range got.Providers {
+		if pr.APIKey != nil {
+			for _, cs := range pr.APIKey.Consumers {
+				gm[pr.Name+"/"+cs.Name] = cs.KeyHash
+			}
+		}
+	}
+	for _, pr := range want.Providers {
+		if pr.APIKey == nil {
+			continue
+		}
+		at := drift.At{Control: ir.CtlAPIKey, Path: "providers[" + pr.Name + "]"}
+		for _, ip := range c.p.Providers {
+			if ip.Name == pr.Name {
+				at.Origin = ip.Origin
+			}
+		}
+		for _, cs := range pr.APIKey.Consumers {
+			g, ok := gm[pr.Name+"/"+cs.Name]
+			if !ok || cs.KeyHash == "" || g == "[redacted]" {
+				continue // missing consumers are reported with the provider
+			}
+			var fs []drift.Finding
+			if g != cs.KeyHash {
+				fs = append(fs, drift.Finding{Direction: drift.Changed, Severity: drift.Weakening, Expected: "[redacted]", Actual: "[redacted, different]",
+					Message: "the API-key hash of consumer " + cs.Name + " differs in live: another key authenticates as it"})
+			}
+			c.d.Add(withCtl(at, ir.CtlAPIKey, "consumers["+cs.Name+"].keyHash"), "key hash of "+cs.Name, fs...)
+		}
+	}
 }
 
 // redact hides API-key hashes as the admin API does.

@@ -2,6 +2,7 @@ package live
 
 import (
 	"fmt"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -10,9 +11,10 @@ import (
 	"github.com/rampart-policy/rampart/proxy/config"
 )
 
-// routes compares routes by ID. A route missing in live is neutral: the
-// proxy's router matches declared routes only, so its requests get 404.
-// A route only live has is an undeclared route: weakening.
+// routes compares routes by ID. A route missing in live is neutral when
+// no other live route matches its path (its requests get 404), and
+// weakening when one does: they then get that route's controls. A route
+// only live has is an undeclared route: weakening.
 func (c *comparer) routes(want, got []config.Route) {
 	irRoutes := map[string]*ir.Route{}
 	for _, s := range c.p.Services {
@@ -29,9 +31,15 @@ func (c *comparer) routes(want, got []config.Route) {
 			at.Origin = r.Origin
 		}
 		g, ok := gm[w.ID]
-		if !c.presence(withCtl(at, ir.CtlMethods, "route"), "route "+w.ID, true, ok, drift.Neutral) {
+		sev := drift.Neutral
+		if other := fallsTo(w, got); other != "" {
+			sev = drift.Weakening
+			at.Path += " (now served by " + other + ")"
+		}
+		if !c.presence(withCtl(at, ir.CtlMethods, "route"), "route "+w.ID, true, ok, sev) {
 			continue
 		}
+		at.Path = "routes[" + w.ID + "]"
 		c.route(at, r, w, g)
 	}
 	for _, g := range got {
@@ -39,6 +47,41 @@ func (c *comparer) routes(want, got []config.Route) {
 			c.presence(drift.At{Control: ir.CtlUndeclared, Route: g.ID, Path: "routes[" + g.ID + "]"}, "route "+g.ID, false, true, drift.Weakening)
 		}
 	}
+}
+
+// fallsTo returns the ID of a live route other than w that shares a
+// listener and a method with w and may match w's path — a prefix route
+// above it or a pattern route of the same shape — or "" when there is
+// none. It errs towards a match: that only raises the severity.
+func fallsTo(w config.Route, got []config.Route) string {
+	for _, g := range got {
+		if g.ID == w.ID || !slices.ContainsFunc(g.Listeners, func(l string) bool { return slices.Contains(w.Listeners, l) }) ||
+			!slices.ContainsFunc(g.Methods, func(m string) bool { return slices.Contains(w.Methods, m) }) {
+			continue // the proxy answers 405 for a method the matching path does not declare
+		}
+		if g.Prefix && (g.Path == "/" || w.Path == g.Path || strings.HasPrefix(w.Path, strings.TrimSuffix(g.Path, "/")+"/")) {
+			return g.ID
+		}
+		if samePattern(g.Path, w.Path) {
+			return g.ID
+		}
+	}
+	return ""
+}
+
+// samePattern reports whether pattern path p (with {param} segments)
+// may match the requests of path q.
+func samePattern(p, q string) bool {
+	ps, qs := strings.Split(strings.Trim(p, "/"), "/"), strings.Split(strings.Trim(q, "/"), "/")
+	if len(ps) != len(qs) {
+		return false
+	}
+	for i := range ps {
+		if ps[i] != qs[i] && !strings.HasPrefix(ps[i], "{") && !strings.HasPrefix(qs[i], "{") {
+			return false
+		}
+	}
+	return true
 }
 
 // origin returns at for control with the route's origin for it.

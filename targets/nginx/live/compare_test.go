@@ -43,6 +43,20 @@ func TestCompareEachWeakening(t *testing.T) {
 		{"CORS origin added", `"~^(https://clinic\\.example)$"`, `"~^(https://clinic\\.example|https://evil\\.example)$"`, ir.CtlCORS, drift.Changed, drift.Weakening},
 		{"content-type check disabled", `if "(" "$rampart_ct16" ")" {`, `if ($rampart_ct16_disabled) {`, ir.CtlContentTypes, drift.Missing, drift.Weakening},
 		{"HSTS shortened", `max-age=63072000`, `max-age=60`, ir.CtlHSTS, drift.Changed, drift.Weakening},
+		// Review: each of these was not reported before its fix.
+		{"method check no longer refuses", `                return "405";`, `                set $rampart_x "1";`, ir.CtlMethods, drift.Missing, drift.Weakening},
+		{"satisfy any bypasses auth_request", `            auth_request "/_rampart_authz";`, "            auth_request \"/_rampart_authz\";\n            satisfy any;\n            allow all;", "authn.", drift.Changed, drift.Weakening},
+		{"always dropped", "\n            add_header \"Strict-Transport-Security\" \"max-age=63072000; includeSubDomains\" \"always\";", "\n            add_header Strict-Transport-Security \"max-age=63072000; includeSubDomains\";", ir.CtlHSTS, drift.Changed, drift.Weakening},
+		{"CORS wildcard added", "\n            add_header \"Strict-Transport-Security\"", "\n            add_header Access-Control-Allow-Origin * always;\n            add_header \"Strict-Transport-Security\"", ir.CtlCORS, drift.Unexpected, drift.Weakening},
+		{"identity header passed through", `            proxy_set_header "X-Rampart-Roles" "$rampart_roles";`, ``, ir.CtlAuthzRules, drift.Missing, drift.Weakening},
+		{"client CA replaced", `ssl_client_certificate "/etc/rampart/tls/partners-ca.pem";`, `ssl_client_certificate /etc/ssl/certs/ca-certificates.crt;`, ir.CtlMTLS, drift.Changed, drift.Weakening},
+		{"client chain depth raised", `ssl_verify_depth "3";`, `ssl_verify_depth 9;`, ir.CtlMTLS, drift.Changed, drift.Weakening},
+		{"limit_req dry run", `            limit_req "zone=rampart_rl2" "burst=20" "nodelay";`, "            limit_req \"zone=rampart_rl2\" \"burst=20\" \"nodelay\";\n            limit_req_dry_run on;", ir.CtlRateLimit, drift.Changed, drift.Weakening},
+		{"ssl_conf_command re-enables TLS 1.0", `        ssl_protocols "TLSv1.3";`, "        ssl_protocols \"TLSv1.3\";\n        ssl_conf_command MinProtocol TLSv1;", ir.CtlTLS, drift.Unexpected, drift.Weakening},
+		{"if that reroutes instead of refusing", `            set "$rampart_route" "lab/results";`, "            set \"$rampart_route\" \"lab/results\";\n            if ($arg_debug) { proxy_pass http://127.0.0.1:9000; }", ir.CtlUndeclared, drift.Unexpected, drift.Weakening},
+		{"authorizer location made public", `            internal;`, ``, ir.CtlUndeclared, drift.Changed, drift.Weakening},
+		{"upstream server swapped", `server "lab.internal:8443";`, `server "10.9.9.9:8443";`, ir.CtlUpstreamTLS, drift.Changed, drift.Weakening},
+		{"upstream CORS header let through", `            proxy_hide_header "Access-Control-Allow-Origin";`, ``, ir.CtlCORS, drift.Missing, drift.Weakening},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
@@ -68,5 +82,37 @@ func TestCompareEachWeakening(t *testing.T) {
 	r, err := New().Compare(context.Background(), p, arts[0].Data)
 	if err != nil || r.Drifted() {
 		t.Fatalf("untouched: %v %+v", err, r.Findings)
+	}
+}
+
+// TestCompareSecondServerSameHost: a second server block for a policy
+// host and port is a weakening whichever comes first: after the
+// policy's, it is an unexpected server; before it, nginx serves it
+// instead (the later one is ignored as conflicting) and the policy's
+// controls are reported missing from it.
+func TestCompareSecondServerSameHost(t *testing.T) {
+	p := golden.ReadIR(t, "../testdata/full.ir.yaml")
+	arts, err := nginx.New().Build(context.Background(), p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	conf := string(arts[0].Data)
+	const extra = `    server { listen 0.0.0.0:8443 ssl; server_name partners.clinic.example; location / { proxy_pass http://127.0.0.1:9; } }` + "\n"
+	end := strings.LastIndex(conf, "}")
+	start := strings.Index(conf, "    server {")
+	for name, live := range map[string]string{"after": conf[:end] + extra + conf[end:], "before": conf[:start] + extra + conf[start:]} {
+		r, err := New().Compare(context.Background(), p, []byte(live))
+		if err != nil {
+			t.Fatal(err)
+		}
+		weak := 0
+		for _, f := range r.Findings {
+			if f.Severity == drift.Weakening {
+				weak++
+			}
+		}
+		if weak == 0 {
+			t.Errorf("%s: no weakening: %+v", name, r.Findings)
+		}
 	}
 }

@@ -27,19 +27,32 @@ func (c *comparer) location(server drift.At, wl, gl *location) {
 			Expected: wl.key, Message: "live lacks the location " + wl.key + "; requests fall through to another location"})
 		return
 	}
+	c.d.Value(with(at, ir.CtlUndeclared, "internal"), "internal (not reachable from clients)", wl.internal, gl.internal, drift.AnyWeakens)
 	c.number(with(at, ir.CtlBodyLimit, "client_max_body_size"), "client_max_body_size", wl.settings, gl.settings, size)
 	for _, t := range []string{"client_body_timeout", "keepalive_timeout", "proxy_connect_timeout", "proxy_read_timeout", "proxy_send_timeout"} {
 		c.number(with(at, ir.CtlTimeouts, t), t, wl.settings, gl.settings, seconds)
 	}
 	c.upstream(at, wl.settings, gl.settings)
 	c.d.Value(c.authAt(at, r), "auth_request", wl.settings["auth_request"], gl.settings["auth_request"], drift.AnyWeakens)
+	sat := c.authAt(at, r)
+	sat.Path = at.Path + ".satisfy"
+	c.d.Value(sat, "satisfy", wl.settings["satisfy"], gl.settings["satisfy"], drift.AnyWeakens)
 	c.d.Value(c.originAt(with(at, ir.CtlAccessLog, "access_log"), r, c.p.Logging.Origin), "access_log", wl.settings["access_log"], gl.settings["access_log"], drift.AnyWeakens)
-	if wl.methods != nil || gl.methods != nil {
-		c.d.Set(with(at, ir.CtlMethods, "if($request_method)"), "allowed methods", wl.methods, gl.methods, drift.HigherWeakens)
+	switch ma := with(at, ir.CtlMethods, "if($request_method)"); {
+	case wl.methods != nil && gl.methods == nil:
+		c.d.Add(ma, "allowed methods", drift.Finding{Direction: drift.Missing, Severity: drift.Weakening, Expected: strings.Join(wl.methods, " "),
+			Message: "live has no method check that refuses other methods with a 4xx (policy allows only " + strings.Join(wl.methods, " ") + ")"})
+	case wl.methods != nil || gl.methods != nil:
+		c.d.Set(ma, "allowed methods", wl.methods, gl.methods, drift.HigherWeakens)
 	}
 	c.ifs(at, wl.ifs, gl.ifs)
-	c.headers(at, r, wl.headers, gl.headers)
+	c.headers(at, r, wl, gl)
+	c.proxyHeaders(at, r, wl, gl)
 	c.limits(at, r, wl.limits, gl.limits)
+	if len(wl.limits) > 0 || len(gl.limits) > 0 {
+		c.d.Value(c.originAt(with(at, ir.CtlRateLimit, "limit_req_dry_run"), r, ir.Origin{}), "limit_req_dry_run",
+			wl.settings["limit_req_dry_run"], gl.settings["limit_req_dry_run"], drift.AnyWeakens)
+	}
 }
 
 // upstream compares how the location reaches its upstream: the target
@@ -127,16 +140,73 @@ func headerControl(name string) string {
 }
 
 // headers compares the effective add_header set: a missing or changed
-// header weakens, an extra one is neutral.
-func (c *comparer) headers(at drift.At, r *ir.Route, want, got map[string]string) {
+// header weakens, and so does one that lost "always" (nginx then adds it
+// to 2xx/3xx responses only); an extra one is neutral, except an
+// Access-Control-* header, which widens CORS.
+func (c *comparer) headers(at drift.At, r *ir.Route, wl, gl *location) {
+	want, got := wl.headers, gl.headers
 	for _, name := range sortedKeys(want) {
 		a := c.originAt(with(at, headerControl(name), "add_header["+name+"]"), r, ir.Origin{})
 		c.d.Value(a, "add_header "+name, want[name], got[name], drift.AnyWeakens)
+		if _, ok := got[name]; ok && wl.always[name] {
+			var fs []drift.Finding
+			if !gl.always[name] {
+				fs = append(fs, drift.Finding{Direction: drift.Changed, Severity: drift.Weakening, Expected: "always", Actual: "(2xx/3xx only)",
+					Message: "add_header " + name + " lost \"always\": live adds it to 2xx/3xx responses only"})
+			}
+			c.d.Add(a, "add_header "+name+" always", fs...)
+		}
 	}
 	for _, name := range sortedKeys(got) {
 		if _, ok := want[name]; !ok {
+			rule := drift.HigherWeakens
+			if headerControl(name) == ir.CtlCORS {
+				rule = drift.AnyWeakens
+			}
 			a := c.originAt(with(at, headerControl(name), "add_header["+name+"]"), r, ir.Origin{})
-			c.d.Value(a, "add_header "+name, "", got[name], drift.HigherWeakens)
+			c.d.Value(a, "add_header "+name, "", got[name], rule)
+		}
+	}
+}
+
+// proxyHeaderControl maps a request header set for the upstream to the
+// control it carries: rampart's identity headers are what the upstream
+// trusts for authorization.
+func proxyHeaderControl(name string) string {
+	if strings.HasPrefix(name, "x-rampart-") {
+		return ir.CtlAuthzRules
+	}
+	return ir.CtlHeaders
+}
+
+// proxyHeaders compares the effective proxy_set_header fields (a field
+// missing or changed weakens: a client could then send its own value,
+// e.g. X-Rampart-Roles; an extra one is neutral) and the proxy_hide_header
+// set (a header no longer hidden weakens: the upstream's own CORS or
+// security headers reach the client).
+func (c *comparer) proxyHeaders(at drift.At, r *ir.Route, wl, gl *location) {
+	for _, name := range sortedKeys(wl.proxyHeaders) {
+		a := c.originAt(with(at, proxyHeaderControl(name), "proxy_set_header["+name+"]"), r, ir.Origin{})
+		c.d.Value(a, "proxy_set_header "+name, wl.proxyHeaders[name], gl.proxyHeaders[name], drift.AnyWeakens)
+	}
+	for _, name := range sortedKeys(gl.proxyHeaders) {
+		if _, ok := wl.proxyHeaders[name]; !ok {
+			a := c.originAt(with(at, proxyHeaderControl(name), "proxy_set_header["+name+"]"), r, ir.Origin{})
+			c.d.Value(a, "proxy_set_header "+name, "", gl.proxyHeaders[name], drift.HigherWeakens)
+		}
+	}
+	byCtl := func(names []string) map[string][]string {
+		m := map[string][]string{}
+		for _, n := range names {
+			m[headerControl(n)] = append(m[headerControl(n)], n)
+		}
+		return m
+	}
+	w, g := byCtl(wl.hidden), byCtl(gl.hidden)
+	for _, ctl := range []string{ir.CtlCORS, ir.CtlHSTS, ir.CtlHeaders} {
+		if len(w[ctl]) > 0 || len(g[ctl]) > 0 {
+			a := c.originAt(with(at, ctl, "proxy_hide_header"), r, ir.Origin{})
+			c.d.Set(a, "proxy_hide_header", w[ctl], g[ctl], drift.LowerWeakens)
 		}
 	}
 }

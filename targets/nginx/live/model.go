@@ -15,6 +15,9 @@ type config struct {
 	// maps are http-level map blocks by the variable they set: their
 	// source and entries, in order (regex entries match first-first).
 	maps map[string]string
+	// upstreams are the upstream blocks by name: their servers and
+	// settings, in order.
+	upstreams map[string]string
 }
 
 // server is one server block.
@@ -33,7 +36,18 @@ type location struct {
 	comment  string
 	settings map[string]string
 	headers  map[string]string // lower-case name → value
-	limits   []limitReq
+	// always lists the headers added with "always" (on every status,
+	// not only 2xx/3xx).
+	always map[string]bool
+	// proxyHeaders are the effective proxy_set_header fields (lower-case
+	// name → value, `""` for a field cleared so the client's is not
+	// passed); hidden are the proxy_hide_header fields, lower-case.
+	proxyHeaders map[string]string
+	hidden       []string
+	limits       []limitReq
+	// internal is "on" for a location only internal requests reach
+	// (the authorizer's), "off" otherwise; not inherited.
+	internal string
 	methods  []string // allowed by the method check; nil when absent
 	ifs      []string // other "if (cond) → return N" checks
 }
@@ -48,10 +62,12 @@ type limitReq struct {
 
 // scope holds what a block inherits from its parents.
 type scope struct {
-	settings map[string]string
-	headers  map[string]string
-	limits   []*node
-	hasHdrs  bool
+	settings     map[string]string
+	headers      map[string]string
+	always       map[string]bool
+	proxyHeaders map[string]string
+	hidden       []string
+	limits       []*node
 }
 
 // inherited are simple settings nginx inherits from http to server to
@@ -61,6 +77,8 @@ var inherited = map[string]string{
 	"ssl_ciphers":                   "HIGH:!aNULL:!MD5",
 	"ssl_ecdh_curve":                "auto",
 	"ssl_verify_client":             "off",
+	"ssl_client_certificate":        "",
+	"ssl_verify_depth":              "1",
 	"server_tokens":                 "on",
 	"client_max_body_size":          "1m",
 	"large_client_header_buffers":   "4 8k",
@@ -76,13 +94,20 @@ var inherited = map[string]string{
 	"proxy_ssl_trusted_certificate": "",
 	"proxy_pass":                    "",
 	"ssl_session_tickets":           "on",
-	"auth_request":                  "", // absent: reported missing
-	"access_log":                    "logs/access.log combined",
+	// limit_req_dry_run on counts requests over the limit but lets them
+	// through; ssl_conf_command (several, all-or-nothing) can override
+	// ssl_protocols and ssl_ciphers from under them.
+	"limit_req_dry_run": "off",
+	"ssl_conf_command":  "",
+	"auth_request":      "", // absent: reported missing
+	// satisfy any lets an allow rule stand in for auth_request.
+	"satisfy":    "all",
+	"access_log": "logs/access.log combined",
 }
 
 // normalise builds the model from a parsed tree.
 func normalise(tree []*node) (*config, error) {
-	c := &config{servers: map[string]*server{}, logFormats: map[string]string{}, maps: map[string]string{}}
+	c := &config{servers: map[string]*server{}, logFormats: map[string]string{}, maps: map[string]string{}, upstreams: map[string]string{}}
 	http := find(tree, "http")
 	if http == nil {
 		return nil, fmt.Errorf("no http block")
@@ -101,6 +126,10 @@ func normalise(tree []*node) (*config, error) {
 		case "map":
 			if len(n.args) == 2 {
 				c.maps[n.args[1]] = mapText(n)
+			}
+		case "upstream":
+			if len(n.args) == 1 && n.block != nil {
+				c.upstreams[n.args[0]] = strings.TrimPrefix(mapText(&node{args: []string{""}, block: n.block}), "; ")
 			}
 		}
 	}
@@ -132,24 +161,45 @@ func newScope() scope {
 // enter returns the scope inside a block: its own settings override,
 // and add_header / limit_req replace the inherited set when present.
 func (s scope) enter(block []*node) scope {
-	out := scope{settings: map[string]string{}, headers: s.headers, limits: s.limits}
+	out := scope{settings: map[string]string{}, headers: s.headers, always: s.always, limits: s.limits,
+		proxyHeaders: s.proxyHeaders, hidden: s.hidden}
 	for k, v := range s.settings {
 		out.settings[k] = v
 	}
-	var hdrs map[string]string
+	var hdrs, proxyHdrs map[string]string
+	var always map[string]bool
+	var hidden []string
 	var limits []*node
 	logs := []string{}
+	var confCmds []string
 	for _, n := range block {
 		switch {
 		case n.name == "add_header" && len(n.args) >= 2:
 			if hdrs == nil {
 				hdrs = map[string]string{}
 			}
+			if always == nil {
+				always = map[string]bool{}
+			}
 			hdrs[strings.ToLower(n.args[0])] = n.args[1]
+			always[strings.ToLower(n.args[0])] = len(n.args) > 2 && n.args[2] == "always"
+		case n.name == "proxy_set_header" && len(n.args) == 2:
+			if proxyHdrs == nil {
+				proxyHdrs = map[string]string{}
+			}
+			v := n.args[1]
+			if v == "" {
+				v = `""`
+			}
+			proxyHdrs[strings.ToLower(n.args[0])] = v
+		case n.name == "proxy_hide_header" && len(n.args) == 1:
+			hidden = append(hidden, strings.ToLower(n.args[0]))
 		case n.name == "limit_req":
 			limits = append(limits, n)
 		case n.name == "access_log":
 			logs = append(logs, strings.Join(n.args, " "))
+		case n.name == "ssl_conf_command":
+			confCmds = append(confCmds, strings.Join(n.args, " "))
 		case n.block == nil:
 			if _, ok := inherited[n.name]; ok {
 				out.settings[n.name] = strings.Join(n.args, " ")
@@ -157,10 +207,19 @@ func (s scope) enter(block []*node) scope {
 		}
 	}
 	if hdrs != nil {
-		out.headers = hdrs
+		out.headers, out.always = hdrs, always
+	}
+	if proxyHdrs != nil {
+		out.proxyHeaders = proxyHdrs
+	}
+	if hidden != nil {
+		out.hidden = hidden
 	}
 	if limits != nil {
 		out.limits = limits
+	}
+	if len(confCmds) > 0 {
+		out.settings["ssl_conf_command"] = strings.Join(confCmds, "; ")
 	}
 	if len(logs) > 0 {
 		slices.Sort(logs)
@@ -200,8 +259,12 @@ func (s *server) addLocations(block []*node, sc scope, zones map[string]limitReq
 		}
 		key := prefix + "location " + strings.Join(d.args, " ")
 		inner := sc.enter(d.block)
-		l := &location{key: key, comment: d.comment, settings: inner.settings, headers: inner.headers,
-			methods: methodCheck(d.block), ifs: ifChecks(d.block)}
+		l := &location{key: key, comment: d.comment, settings: inner.settings, headers: inner.headers, always: inner.always,
+			proxyHeaders: inner.proxyHeaders, hidden: inner.hidden, methods: methodCheck(d.block), ifs: ifChecks(d.block)}
+		l.internal = "off"
+		if find(d.block, "internal") != nil {
+			l.internal = "on"
+		}
 		for _, lr := range inner.limits {
 			l.limits = append(l.limits, resolveLimit(lr, zones))
 		}
@@ -290,11 +353,12 @@ func resolveLimit(n *node, zones map[string]limitReq) limitReq {
 
 // methodCheck reads the allowed methods from the emitter's
 // `if ($request_method !~ ^(GET|POST)$) { … return 405; }`; nil when the
-// block has no such check.
+// block has no such check, or when the check no longer refuses the
+// request (its block returns no 4xx status).
 func methodCheck(block []*node) []string {
 	for _, d := range block {
 		args := ifArgs(d.args)
-		if d.name != "if" || d.block == nil || !slices.Contains(args, "$request_method") {
+		if d.name != "if" || d.block == nil || !slices.Contains(args, "$request_method") || !refuses(d.block) {
 			continue
 		}
 		for i, a := range args {
@@ -305,6 +369,13 @@ func methodCheck(block []*node) []string {
 		}
 	}
 	return nil
+}
+
+// refuses reports whether an if block ends the request with a 4xx
+// status: a `return 4xx` directly in it.
+func refuses(block []*node) bool {
+	r := find(block, "return")
+	return r != nil && len(r.args) > 0 && len(r.args[0]) == 3 && r.args[0][0] == '4'
 }
 
 // ifArgs returns an if's condition words without its parentheses,

@@ -125,35 +125,73 @@ func (p *parser) named(n *node) error {
 	return nil
 }
 
-// word reads one bare or quoted word.
+// word reads one bare or quoted word as nginx's ngx_conf_read_token
+// does: a bare word ends at whitespace, ';' or '{' (but "${" inside it
+// is a variable, not a block; '}' ends it only at its start); a backslash keeps the next character from
+// ending the word; then \" \' \\ lose the backslash, \t \r \n become
+// the control characters, and any other backslash stays.
 func (p *parser) word() (string, error) {
-	var b strings.Builder
 	quote := byte(0)
 	if c := p.src[p.pos]; c == '"' || c == '\'' {
 		quote = c
 		p.pos++
 	}
+	start, variable := p.pos, false
 	for ; p.pos < len(p.src); p.pos++ {
 		c := p.src[p.pos]
 		switch {
-		case quote != 0 && c == quote:
-			p.pos++
-			return b.String(), nil
-		case quote == 0 && strings.IndexByte(" \t\r\n;{}", c) >= 0:
-			return b.String(), nil
 		case c == '\\' && p.pos+1 < len(p.src):
 			p.pos++
-			c = p.src[p.pos]
-			if quote == 0 || (c != quote && c != '\\') {
-				b.WriteByte('\\')
+			if p.src[p.pos] == '\n' {
+				p.line++
 			}
-		case c == '\n':
+			variable = false
+			continue
+		case quote != 0 && c == quote:
+			w := unescape(p.src[start:p.pos])
+			p.pos++
+			return w, nil
+		case quote == 0 && c == '{' && variable:
+		case quote == 0 && strings.IndexByte(" \t\r\n;{", c) >= 0:
+			return unescape(p.src[start:p.pos]), nil
+		}
+		if c == '\n' {
 			p.line++
 		}
-		b.WriteByte(c)
+		variable = c == '$'
 	}
 	if quote != 0 {
 		return "", fmt.Errorf("unterminated string")
 	}
-	return b.String(), nil
+	return unescape(p.src[start:p.pos]), nil
+}
+
+// unescape applies nginx's escapes to a word's raw text.
+func unescape(raw string) string {
+	if !strings.Contains(raw, "\\") {
+		return raw
+	}
+	var b strings.Builder
+	for i := 0; i < len(raw); i++ {
+		if raw[i] == '\\' && i+1 < len(raw) {
+			switch raw[i+1] {
+			case '"', '\'', '\\':
+				i++
+			case 't':
+				b.WriteByte('\t')
+				i++
+				continue
+			case 'r':
+				b.WriteByte('\r')
+				i++
+				continue
+			case 'n':
+				b.WriteByte('\n')
+				i++
+				continue
+			}
+		}
+		b.WriteByte(raw[i])
+	}
+	return b.String()
 }

@@ -52,3 +52,24 @@ func FuzzParse(f *testing.F) {
 		}
 	})
 }
+
+// TestParseNginxEscapes: words unescape as nginx's ngx_conf_read_token
+// does, quoted or bare: \" \' \\ lose the backslash, \t \r \n become the
+// control characters, any other \x stays; "${" does not open a block
+// inside a bare word.
+func TestParseNginxEscapes(t *testing.T) {
+	src := `a "q\'s" 'd\"q' b\"c d\\e "t\tx" f\qg ${host}z "h\\\\";`
+	tree, err := parse("x", src)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := []string{`q's`, `d"q`, `b"c`, `d\e`, "t\tx", `f\qg`, `${host}z`, `h\\`}
+	if got := tree[0].args; strings.Join(got, "|") != strings.Join(want, "|") {
+		t.Errorf("args\n got %q\nwant %q", got, want)
+	}
+	// An escaped '$' starts no variable: its '{' opens a block.
+	tree, err = parse("x", `a x\${ b; }`)
+	if err != nil || len(tree) != 1 || len(tree[0].block) != 1 || tree[0].args[0] != `x\$` {
+		t.Errorf("escaped $: %v %+v", err, tree)
+	}
+}

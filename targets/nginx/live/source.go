@@ -7,6 +7,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"sort"
 	"strings"
 )
@@ -82,6 +83,7 @@ func addFile(out *bytes.Buffer, path, base string, seen map[string]bool) error {
 		if err != nil {
 			return fmt.Errorf("nginx live source: include %q: %w", pattern, err)
 		}
+		matches = slices.DeleteFunc(matches, func(m string) bool { return hiddenByGlob(resolve(base, pattern), m) })
 		sort.Strings(matches)
 		for _, m := range matches {
 			if err := addFile(out, m, base, seen); err != nil {
@@ -90,6 +92,24 @@ func addFile(out *bytes.Buffer, path, base string, seen map[string]bool) error {
 		}
 	}
 	return nil
+}
+
+// hiddenByGlob reports whether glob(3), which nginx's include uses
+// (without GLOB_PERIOD), would not match path: a path component starting
+// with '.' matches only a pattern component that starts with '.' too.
+// filepath.Glob matches it with a wildcard.
+func hiddenByGlob(pattern, path string) bool {
+	ps := strings.Split(filepath.ToSlash(pattern), "/")
+	ms := strings.Split(filepath.ToSlash(path), "/")
+	if len(ps) != len(ms) {
+		return false
+	}
+	for i := range ms {
+		if strings.HasPrefix(ms[i], ".") && !strings.HasPrefix(ps[i], ".") {
+			return true
+		}
+	}
+	return false
 }
 
 // includes lists every include directive's pattern, at any depth.
@@ -114,16 +134,20 @@ func resolve(base, pattern string) string {
 }
 
 // splitFiles splits `nginx -T` output into files, in order; text without
-// a file header is one file named "nginx.conf".
-func splitFiles(data string) (names []string, files map[string]string) {
+// a file header is one file named "nginx.conf". A name printed twice
+// with different text is an error: a comment mimicking a header.
+func splitFiles(data string) (names []string, files map[string]string, err error) {
 	files = map[string]string{}
 	if !strings.HasPrefix(data, fileHeader) && !strings.Contains(data, "\n"+fileHeader) {
-		return []string{"nginx.conf"}, map[string]string{"nginx.conf": data}
+		return []string{"nginx.conf"}, map[string]string{"nginx.conf": data}, nil
 	}
 	var cur string
 	var b strings.Builder
 	flush := func() {
 		if cur != "" {
+			if prev, ok := files[cur]; ok && prev != b.String() && err == nil {
+				err = fmt.Errorf("%q is printed twice with different text (a comment mimicking nginx -T's header?)", cur)
+			}
 			files[cur] = b.String()
 			names = append(names, cur)
 		}
@@ -140,24 +164,40 @@ func splitFiles(data string) (names []string, files map[string]string) {
 		}
 	}
 	flush()
-	return names, files
+	return names, files, err
 }
 
 // load parses `nginx -T`-form text into one tree with includes inlined.
 func load(data []byte) ([]*node, error) {
-	names, files := splitFiles(string(data))
+	names, files, err := splitFiles(string(data))
+	if err != nil {
+		return nil, err
+	}
 	if len(names) == 0 {
 		return nil, fmt.Errorf("no configuration")
 	}
 	main := names[0]
-	l := &loader{files: files, names: names, base: filepath.Dir(main)}
-	return l.file(main, 0)
+	l := &loader{files: files, names: names, base: filepath.Dir(main), used: map[string]bool{}}
+	tree, err := l.file(main, 0)
+	if err != nil {
+		return nil, err
+	}
+	// nginx -T prints only files it read, each after its header; a file
+	// nothing includes is a header line inside a file (a comment that
+	// mimics one), which would hide the rest of that file.
+	for _, n := range names {
+		if !l.used[n] {
+			return nil, fmt.Errorf("%q follows a configuration file header but no include names it (a comment mimicking nginx -T's header?)", n)
+		}
+	}
+	return tree, nil
 }
 
 type loader struct {
 	files map[string]string
 	names []string
 	base  string
+	used  map[string]bool
 }
 
 // file parses one file and inlines its includes.
@@ -165,6 +205,7 @@ func (l *loader) file(name string, depth int) ([]*node, error) {
 	if depth > 16 {
 		return nil, fmt.Errorf("include nesting deeper than 16 at %s", name)
 	}
+	l.used[name] = true
 	nodes, err := parse(name, l.files[name])
 	if err != nil {
 		return nil, err
