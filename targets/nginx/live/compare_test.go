@@ -5,6 +5,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/rampart-policy/rampart/compiler"
 	"github.com/rampart-policy/rampart/compiler/ir"
 	"github.com/rampart-policy/rampart/drift"
 	"github.com/rampart-policy/rampart/targets/internal/golden"
@@ -114,5 +115,36 @@ func TestCompareSecondServerSameHost(t *testing.T) {
 		if weak == 0 {
 			t.Errorf("%s: no weakening: %+v", name, r.Findings)
 		}
+	}
+}
+
+// TestCompareRemovedOneOfTwoLimits: with two limits on the client IP in
+// one location, removing the stricter one is reported as that limit
+// missing, at its own policy line, not as the other limit changed.
+func TestCompareRemovedOneOfTwoLimits(t *testing.T) {
+	p, diags, err := compiler.Compile(context.Background(), compiler.Input{Dir: "../../../examples/payments-api"}, compiler.Options{})
+	if err != nil || diags.HasErrors() {
+		t.Fatalf("compile: %v %v", err, diags)
+	}
+	arts, err := nginx.New().Build(context.Background(), p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	conf := string(arts[0].Data)
+	line := `            limit_req "zone=rampart_rl6" "burst=5" "nodelay";` + "\n"
+	if !strings.Contains(conf, line) {
+		t.Fatalf("example lacks %q", line)
+	}
+	r, err := New().Compare(context.Background(), p, []byte(strings.Replace(conf, line, "", 1)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(r.Findings) != 1 {
+		t.Fatalf("want one finding, got %d: %+v", len(r.Findings), r.Findings)
+	}
+	f := r.Findings[0]
+	if f.Direction != drift.Missing || f.Severity != drift.Weakening || !strings.Contains(f.Expected, "rampart_rl6") ||
+		f.Route != "oauth/token" || !strings.Contains(f.Origin.Path, "token-per-ip") {
+		t.Errorf("got %s %s %q at %s (%s); want the token-per-ip limit (zone rampart_rl6) missing", f.Direction, f.Severity, f.Expected, f.Origin.Path, f.Route)
 	}
 }

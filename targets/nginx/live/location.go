@@ -211,33 +211,68 @@ func (c *comparer) proxyHeaders(at drift.At, r *ir.Route, wl, gl *location) {
 	}
 }
 
-// limits compares limit_req by key variable (several limits on one key
-// pair up in rate order): a missing limit or a higher rate or burst
-// weakens; an extra limit strengthens.
+// limits compares limit_req: a live limit pairs with the policy's limit
+// of the same zone first (so removing one of several limits on a key names
+// the one removed), then by key variable in rate order. A missing limit or
+// a higher rate or burst weakens; an extra limit strengthens.
 func (c *comparer) limits(at drift.At, r *ir.Route, want, got []limitReq) {
-	byKey := map[string][]limitReq{}
-	for _, g := range sortLimits(got) {
-		byKey[g.key] = append(byKey[g.key], g)
+	pairs, missing, extra := pairLimits(sortLimits(want), sortLimits(got))
+	for _, w := range missing {
+		a := c.limitOrigin(c.originAt(with(at, limitControl(w.key), "limit_req["+w.key+"]"), r, ir.Origin{}), r, w)
+		c.d.Add(a, "limit_req "+w.key, drift.Finding{Direction: drift.Missing, Severity: drift.Weakening, Expected: showLimit(w),
+			Message: fmt.Sprintf("limit_req keyed on %s (%s) is missing in live", w.key, showLimit(w))})
 	}
-	for _, w := range sortLimits(want) {
-		a := c.originAt(with(at, limitControl(w.key), "limit_req["+w.key+"]"), r, ir.Origin{})
-		a = c.limitOrigin(a, r, w)
-		if len(byKey[w.key]) == 0 {
-			c.d.Add(a, "limit_req "+w.key, drift.Finding{Direction: drift.Missing, Severity: drift.Weakening, Expected: showLimit(w),
-				Message: fmt.Sprintf("limit_req keyed on %s (%s) is missing in live", w.key, showLimit(w))})
-			continue
-		}
-		g := byKey[w.key][0]
-		byKey[w.key] = byKey[w.key][1:]
+	for _, pr := range pairs {
+		w, g := pr[0], pr[1]
+		a := c.limitOrigin(c.originAt(with(at, limitControl(w.key), "limit_req["+w.key+"]"), r, ir.Origin{}), r, w)
 		c.d.Number(a, "limit_req rate", w.rate, g.rate, drift.HigherWeakens, func(n int64) string { return strconv.FormatInt(n, 10) + "/hour" })
 		c.d.Number(a, "limit_req burst", w.burst, g.burst, drift.HigherWeakens, func(n int64) string { return strconv.FormatInt(n, 10) })
 	}
-	for _, k := range sortedKeys(byKey) {
-		for _, g := range byKey[k] {
-			c.d.Add(with(at, limitControl(k), "limit_req["+k+"]"), "limit_req "+k, drift.Finding{Direction: drift.Unexpected, Severity: drift.Strengthening,
-				Actual: showLimit(g), Message: fmt.Sprintf("live has a limit_req keyed on %s (%s) the policy does not set", k, showLimit(g))})
+	for _, g := range extra {
+		c.d.Add(with(at, limitControl(g.key), "limit_req["+g.key+"]"), "limit_req "+g.key, drift.Finding{Direction: drift.Unexpected, Severity: drift.Strengthening,
+			Actual: showLimit(g), Message: fmt.Sprintf("live has a limit_req keyed on %s (%s) the policy does not set", g.key, showLimit(g))})
+	}
+}
+
+// pairLimits pairs wanted and live limits: same key and zone first, then
+// same key in the given (rate) order. Inputs are sorted; so are outputs.
+func pairLimits(want, got []limitReq) (pairs [][2]limitReq, missing, extra []limitReq) {
+	used := make([]bool, len(got))
+	paired := make([]int, len(want))
+	find := func(w limitReq, sameZone bool) int {
+		for j, g := range got {
+			if !used[j] && g.key == w.key && (!sameZone || g.zone == w.zone) {
+				return j
+			}
+		}
+		return -1
+	}
+	for i, w := range want {
+		paired[i] = find(w, true)
+		if paired[i] >= 0 {
+			used[paired[i]] = true
 		}
 	}
+	for i, w := range want {
+		if paired[i] < 0 {
+			if paired[i] = find(w, false); paired[i] >= 0 {
+				used[paired[i]] = true
+			}
+		}
+	}
+	for i, w := range want {
+		if paired[i] < 0 {
+			missing = append(missing, w)
+		} else {
+			pairs = append(pairs, [2]limitReq{w, got[paired[i]]})
+		}
+	}
+	for j, g := range got {
+		if !used[j] {
+			extra = append(extra, g)
+		}
+	}
+	return pairs, missing, extra
 }
 
 // sortLimits orders limits by key, rate and burst.
