@@ -127,10 +127,13 @@ var routeIDRE = regexp.MustCompile(`^[a-z][a-z0-9-]{0,62}/[a-z][a-z0-9-]{0,62}$`
 
 // unloggedRoutes is the access-log filter that leaves out the routes the
 // policy does not log (accessLog false), by route name (the route and its
-// "ID#…" variants); nil when every route is logged. Every request has a
-// route (each virtual host ends in a 404 route, and a catch-all virtual
-// host takes unknown hosts), so the expression never meets a missing
-// route name, which CEL would count as "do not log".
+// "ID#…" variants); nil when every route is logged. Not every request has
+// a route: the connection manager rejects some before routing (400 for
+// escaped slashes or a malformed request, 431, 408), and then Envoy's
+// xds.route_name is absent (expr/context.cc returns no value without a
+// route), the comparison an error, and the CEL filter does not log on an
+// error. Such requests are logged: the expression tests for the route
+// name first (CEL's || is true when either side is, error or not).
 func (e *emitter) unloggedRoutes() (*accesslogv3.AccessLogFilter, error) {
 	var terms []string
 	for _, s := range e.p.Services {
@@ -147,7 +150,7 @@ func (e *emitter) unloggedRoutes() (*accesslogv3.AccessLogFilter, error) {
 	if len(terms) == 0 {
 		return nil, nil
 	}
-	expr := "!(" + strings.Join(terms, " || ") + ")"
+	expr := "!has(xds.route_name) || !(" + strings.Join(terms, " || ") + ")"
 	return &accesslogv3.AccessLogFilter{FilterSpecifier: &accesslogv3.AccessLogFilter_ExtensionFilter{
 		ExtensionFilter: &accesslogv3.ExtensionFilter{Name: "envoy.access_loggers.extension_filters.cel",
 			ConfigType: &accesslogv3.ExtensionFilter_TypedConfig{TypedConfig: e.pack(&celv3.ExpressionFilter{Expression: expr})}}}}, nil

@@ -1,9 +1,11 @@
 package envoy_test
 
 import (
+	"strings"
 	"testing"
 
 	filev3 "github.com/envoyproxy/go-control-plane/envoy/extensions/access_loggers/file/v3"
+	celv3 "github.com/envoyproxy/go-control-plane/envoy/extensions/access_loggers/filters/cel/v3"
 	jwtv3 "github.com/envoyproxy/go-control-plane/envoy/extensions/filters/http/jwt_authn/v3"
 
 	"github.com/rampart-policy/rampart/targets/internal/golden"
@@ -55,5 +57,28 @@ func TestJWTClockSkewExplicit(t *testing.T) {
 	}
 	if n == 0 {
 		t.Fatal("no jwt_authn provider")
+	}
+}
+
+// TestUnroutedRequestsLogged: requests the connection manager rejects
+// before routing (400 escaped slashes, 431, 408) have no route, so
+// Envoy's xds.route_name is absent (extensions/filters/common/expr/
+// context.cc, XDSWrapper: no value without info_.route()) and a
+// comparison with it is an error, which the CEL access-log filter counts
+// as "do not log". Every route-name filter must first let requests
+// without a route through.
+func TestUnroutedRequestsLogged(t *testing.T) {
+	n := 0
+	for _, name := range []string{"full", "native", "plaintext"} {
+		p := golden.ReadIR(t, "testdata/"+name+".ir.yaml")
+		for _, f := range collect[*celv3.ExpressionFilter](t, parseAll(t, p)[0]) {
+			n++
+			if !strings.HasPrefix(f.GetExpression(), "!has(xds.route_name) || ") {
+				t.Errorf("%s: log filter %q drops requests rejected before routing (no route name)", name, f.GetExpression())
+			}
+		}
+	}
+	if n == 0 {
+		t.Fatal("no CEL log filter in the fixtures")
 	}
 }

@@ -5,7 +5,9 @@ import (
 	"strings"
 	"testing"
 
+	accesslogv3 "github.com/envoyproxy/go-control-plane/envoy/config/accesslog/v3"
 	bootstrapv3 "github.com/envoyproxy/go-control-plane/envoy/config/bootstrap/v3"
+	corev3 "github.com/envoyproxy/go-control-plane/envoy/config/core/v3"
 	routev3 "github.com/envoyproxy/go-control-plane/envoy/config/route/v3"
 	filev3 "github.com/envoyproxy/go-control-plane/envoy/extensions/access_loggers/file/v3"
 	streamv3 "github.com/envoyproxy/go-control-plane/envoy/extensions/access_loggers/stream/v3"
@@ -44,6 +46,7 @@ func checkFacts(t *testing.T, p *ir.Policy, bs *bootstrapv3.Bootstrap) {
 	t.Run("every-route-present", func(t *testing.T) { factRoutes(t, p, bs) })
 	t.Run("cors-per-route", func(t *testing.T) { factCORS(t, p, bs) })
 	t.Run("limits-and-headers", func(t *testing.T) { factLimitsHeaders(t, p, bs) })
+	t.Run("local-reply-headers", func(t *testing.T) { factLocalReplyHeaders(t, p, bs) })
 }
 
 // hcms returns the main (non-redirect) connection managers by listener.
@@ -355,6 +358,83 @@ func factLimitsHeaders(t testing.TB, p *ir.Policy, bs *bootstrapv3.Bootstrap) {
 					if got[h.Name] != h.Value {
 						t.Errorf("route %s: header %s = %q, want %q", r.ID, h.Name, got[h.Name], h.Value)
 					}
+				}
+			}
+		}
+	}
+}
+
+// factLocalReplyHeaders: route response_headers_to_add reach a local
+// reply only when the reply is sent on a route (Envoy applies the
+// route's header rules to local replies since envoyproxy/envoy#13204;
+// the runtime guard always_apply_route_header_rules has since been
+// removed). Replies the connection manager sends before routing (400,
+// 431, 408) have no route: a local_reply_config mapper matching every
+// status adds the headers all of the listener's routes set, and HSTS,
+// without replacing a route's own values (ADD_IF_ABSENT). The 404
+// routes, which belong to no policy route, carry them as well.
+func factLocalReplyHeaders(t testing.TB, p *ir.Policy, bs *bootstrapv3.Bootstrap) {
+	ms := hcms(t, bs)
+	for _, l := range p.Listeners {
+		m := ms[l.Name]
+		if m == nil {
+			continue // factFilterOrder reports it
+		}
+		want := map[string]string{}
+		first := true
+		for _, s := range p.Services {
+			if !slices.Contains(s.Listeners, l.Name) {
+				continue
+			}
+			for _, r := range s.Routes {
+				got := map[string]string{}
+				for _, h := range r.Headers.Set {
+					got[strings.ToLower(h.Name)] = h.Value
+				}
+				if first {
+					want, first = got, false
+					continue
+				}
+				for k, v := range want {
+					if got[k] != v {
+						delete(want, k)
+					}
+				}
+			}
+		}
+		if l.TLS != nil && l.TLS.HSTS != nil {
+			want["strict-transport-security"] = "" // any value: factTLS-independent presence
+		}
+		if len(want) == 0 {
+			continue
+		}
+		added := map[string]bool{}
+		for _, mp := range m.GetLocalReplyConfig().GetMappers() {
+			c := mp.GetFilter().GetStatusCodeFilter().GetComparison()
+			if c.GetOp() != accesslogv3.ComparisonFilter_GE || c.GetValue().GetDefaultValue() > 100 {
+				continue // not a mapper for every local reply
+			}
+			for _, h := range mp.GetHeadersToAdd() {
+				k := strings.ToLower(h.GetHeader().GetKey())
+				v := strings.ReplaceAll(h.GetHeader().GetValue(), "%%", "%")
+				if w, ok := want[k]; ok && (w == "" || w == v) && h.GetAppendAction() == corev3.HeaderValueOption_ADD_IF_ABSENT {
+					added[k] = true
+				}
+			}
+		}
+		for k := range want {
+			if !added[k] {
+				t.Errorf("listener %s: local replies before routing (400, 431, 408) lack %s: no local_reply_config mapper adds it", l.Name, k)
+			}
+		}
+		for _, rt := range collect[*routev3.Route](t, m) {
+			has := map[string]bool{}
+			for _, h := range rt.GetResponseHeadersToAdd() {
+				has[strings.ToLower(h.GetHeader().GetKey())] = true
+			}
+			for k := range want {
+				if !has[k] {
+					t.Errorf("listener %s: route %s sends no %s", l.Name, rt.GetName(), k)
 				}
 			}
 		}

@@ -4,9 +4,13 @@ import (
 	"context"
 	"strings"
 	"testing"
+	"unicode"
 
 	bootstrapv3 "github.com/envoyproxy/go-control-plane/envoy/config/bootstrap/v3"
 	routev3 "github.com/envoyproxy/go-control-plane/envoy/config/route/v3"
+	jwtv3 "github.com/envoyproxy/go-control-plane/envoy/extensions/filters/http/jwt_authn/v3"
+	tlsv3 "github.com/envoyproxy/go-control-plane/envoy/extensions/transport_sockets/tls/v3"
+	matcherv3 "github.com/envoyproxy/go-control-plane/envoy/type/matcher/v3"
 
 	"github.com/rampart-policy/rampart/compiler/ir"
 	"github.com/rampart-policy/rampart/targets/envoy"
@@ -30,18 +34,45 @@ func small(host, path, name, value, origin string) *ir.Policy {
 	}
 }
 
+// ident is the fuzzer's identity strings: what ends up in rbac regexes,
+// metadata paths and certificate matchers.
+type ident struct{ role, scope, subject, san, claim, issuer string }
+
+// withIdent makes small's route authenticated by a JWT provider with
+// ident's issuer and roles claim, allowing ident's role or scope, on an
+// mTLS listener that requires ident's subject and SAN.
+func withIdent(p *ir.Policy, id ident) *ir.Policy {
+	p.Listeners[0].TLS.ClientAuth = &ir.ClientAuth{Required: true, CAFile: "/ca.pem",
+		Subjects: []string{id.subject}, SANs: []string{id.san}}
+	p.Providers = []*ir.Provider{{Name: "idp", Kind: "jwt", JWT: &ir.JWT{Issuer: id.issuer, Audiences: []string{"api"},
+		LocalJWKS: "/jwks.json", Algorithms: []string{"RS256"}, RequiredClaims: []string{}, SubjectClaim: "sub",
+		RolesClaim: id.claim, ScopesClaim: "scope", Header: "Authorization"}}}
+	r := p.Services[0].Routes[0]
+	r.Public = false
+	r.Providers = []string{"idp"}
+	r.Rules = []ir.Rule{{Roles: []string{id.role}}, {Scopes: []string{id.scope}}}
+	return p
+}
+
 // FuzzBuild feeds arbitrary strings into a host, a path, a header name
-// and value and a CORS origin: Build either fails or writes a bootstrap
-// that parses and validates (Build checks; the test parses again), in
-// which the header value, read back as Envoy reads it, is the policy's
-// value exactly (no '%' command sneaks in) and no route was added.
+// and value, a CORS origin, a role, a scope, an mTLS subject and SAN, the
+// roles claim's name and the issuer: Build either fails or writes a
+// bootstrap that parses and validates (Build checks; the test parses
+// again), in which the header value, read back as Envoy reads it, is the
+// policy's value exactly (no '%' command sneaks in), no route was added,
+// and each identity value is matched as itself and nothing broader
+// (checkIdent).
 func FuzzBuild(f *testing.F) {
-	f.Add("api.example.com", "/orders/{id}", "X-Tenant", "default-src 'self'", "https://app.example")
-	f.Add("*.example.com", "/a", "X-A", "%REQ(authorization)%", "https://*.example.com")
-	f.Add("a.example", "/static", "X-B", "\"\\\r\nx-injected: 1", "*")
-	f.Add("a;b", "/$host", "X C", "%%%", "https://x$y")
-	f.Fuzz(func(t *testing.T, host, path, name, value, origin string) {
-		p := small(host, path, name, value, origin)
+	f.Add("api.example.com", "/orders/{id}", "X-Tenant", "default-src 'self'", "https://app.example",
+		"admin", "orders:read", "client.example", "spiffe://example/ns/a", "roles", "https://id.example.com/")
+	f.Add("*.example.com", "/a", "X-A", "%REQ(authorization)%", "https://*.example.com",
+		"a.b", "s*", "a,b+c\"d", "*.example.com", "realm_access.roles", "iss%REQ(x)%")
+	f.Add("a.example", "/static", "X-B", "\"\\\r\nx-injected: 1", "*",
+		"(.*)", "x|y", "CN=evil", "a@b.example", "", "\n")
+	f.Add("a;b", "/$host", "X C", "%%%", "https://x$y", "", " ", "=#", "", "r\\s", "$")
+	f.Fuzz(func(t *testing.T, host, path, name, value, origin, role, scope, subject, san, claim, issuer string) {
+		id := ident{role, scope, subject, san, claim, issuer}
+		p := withIdent(small(host, path, name, value, origin), id)
 		arts, err := envoy.New().Build(context.Background(), p)
 		if err != nil {
 			return
@@ -52,8 +83,115 @@ func FuzzBuild(f *testing.F) {
 				t.Fatalf("%s does not parse: %v", a.Path, err)
 			}
 			checkHeader(t, bs, name, value)
+			checkIdent(t, bs, id)
 		}
 	})
+}
+
+// nearMisses are values a literal must not stand for: itself with a
+// character added at either end, with its last byte changed, and with
+// every punctuation character (a regex operator if left unquoted) made
+// an 'x'.
+func nearMisses(v string) []string {
+	out := []string{v + "x", "x" + v}
+	if x := strings.Map(func(r rune) rune {
+		if unicode.IsPunct(r) || unicode.IsSymbol(r) {
+			return 'x'
+		}
+		return r
+	}, v); x != v {
+		out = append(out, x)
+	}
+	if v != "" {
+		b := []byte(v)
+		b[len(b)-1] ^= 1
+		out = append(out, string(b))
+	}
+	return out
+}
+
+// dnSafe reports whether v prints the same in a certificate subject
+// under any RFC 2253/4514 escaping (nothing to escape).
+func dnSafe(v string) bool {
+	return v != "" && v[0] != ' ' && v[0] != '#' && v[len(v)-1] != ' ' && !strings.ContainsAny(v, ",+\"\\<>;=\x00\r\n")
+}
+
+// checkIdent: the issuer and the roles claim's name are carried exactly;
+// each role and scope regex matches the value alone or among
+// space-separated others, and none of its near misses; the SAN is an
+// exact matcher of the value; the subject regex matches an
+// x-forwarded-client-cert holding the subject's CN and no near miss.
+func checkIdent(t *testing.T, bs *bootstrapv3.Bootstrap, id ident) {
+	t.Helper()
+	for _, jp := range collect[*jwtv3.JwtProvider](t, bs) {
+		if jp.GetIssuer() != id.issuer {
+			t.Fatalf("issuer %q emitted as %q", id.issuer, jp.GetIssuer())
+		}
+	}
+	claims := map[string][]string{} // claim name -> regexes on it
+	for _, mm := range collect[*matcherv3.MetadataMatcher](t, bs) {
+		path := mm.GetPath()
+		if len(path) != 2 || path[0].GetKey() != "idp" {
+			continue
+		}
+		if re := mm.GetValue().GetStringMatch().GetSafeRegex().GetRegex(); re != "" {
+			claims[path[1].GetKey()] = append(claims[path[1].GetKey()], re)
+		}
+	}
+	for claim, v := range map[string]string{id.claim: id.role, "scope": id.scope} {
+		res := claims[claim]
+		if len(res) == 0 {
+			t.Fatalf("no regex on claim %q for %q (claims: %v)", claim, v, claims)
+		}
+		matched := false
+		for _, re := range res {
+			if fullMatch(t, re, v) && fullMatch(t, re, "a "+v+" b") {
+				matched = true
+			}
+		}
+		if !matched {
+			t.Fatalf("claim %q: no regex of %q matches %q", claim, res, v)
+		}
+		for _, re := range res {
+			for _, miss := range nearMisses(v) {
+				if miss != id.role && miss != id.scope && !strings.ContainsAny(miss, " \t\n\r\f\v") && fullMatch(t, re, miss) {
+					t.Fatalf("claim %q: regex %q for %q also matches %q", claim, re, v, miss)
+				}
+			}
+		}
+	}
+	sans := 0
+	for _, m := range collect[*tlsv3.SubjectAltNameMatcher](t, bs) {
+		sans++
+		if m.GetMatcher().GetExact() != id.san || m.GetMatcher().GetIgnoreCase() {
+			t.Fatalf("SAN %q matched by %v, want exactly", id.san, m.GetMatcher())
+		}
+	}
+	if sans == 0 {
+		t.Fatalf("SAN %q not required", id.san)
+	}
+	var subj []string
+	for _, h := range collect[*routev3.HeaderMatcher](t, bs) {
+		if h.GetName() == "x-forwarded-client-cert" {
+			if re := h.GetStringMatch().GetSafeRegex().GetRegex(); re != "" {
+				subj = append(subj, re)
+			}
+		}
+	}
+	if len(subj) == 0 {
+		t.Fatalf("subject %q not checked", id.subject)
+	}
+	xfcc := func(cn string) string { return `Hash=ab;Subject="OU=x,CN=` + cn + `,O=y";URI=spiffe://a` }
+	for _, re := range subj {
+		if dnSafe(id.subject) && !fullMatch(t, re, xfcc(id.subject)) {
+			t.Fatalf("subject regex %q does not match CN %q", re, id.subject)
+		}
+		for _, miss := range nearMisses(id.subject) {
+			if miss != id.subject && dnSafe(miss) && fullMatch(t, re, xfcc(miss)) {
+				t.Fatalf("subject regex %q for %q also matches CN %q", re, id.subject, miss)
+			}
+		}
+	}
 }
 
 // checkHeader finds the header on the route s/r and compares its value,

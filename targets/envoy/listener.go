@@ -87,6 +87,7 @@ func (e *emitter) connectionManager(l *ir.Listener) (*hcmv3.HttpConnectionManage
 		ServerHeaderTransformation:    hcmv3.HttpConnectionManager_OVERWRITE,
 		MaxRequestHeadersKb:           lim.headersKB,
 		RequestHeadersTimeout:         lim.headersTimeout,
+		LocalReplyConfig:              e.localReply(l),
 	}
 	if lim.idle != nil {
 		hcm.CommonHttpProtocolOptions.IdleTimeout = lim.idle

@@ -190,6 +190,11 @@ func (e *emitter) directRoute(l *ir.Listener, r *ir.Route, name string, m *route
 	rt.TypedPerFilterConfig = e.directPerFilter(l, r, limited)
 	if r != nil {
 		e.responseHeaders(l, r, rt)
+	} else {
+		// the 404s belong to no route: the headers every route sets
+		for _, h := range e.listenerHeaders(l) {
+			rt.ResponseHeadersToAdd = append(rt.ResponseHeadersToAdd, overwrite(h.Name, h.Value))
+		}
 	}
 	return rt
 }
