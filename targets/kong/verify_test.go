@@ -75,6 +75,14 @@ func TestCheckFileRejects(t *testing.T) {
 		"rate limit header without name": func(t *testing.T, f *kong.File) {
 			plugin[*kong.RateLimitingConfig](t, f, "web.static", "rate-limiting").HeaderName = ""
 		},
+		"ordering after a log plugin": func(t *testing.T, f *kong.File) {
+			r := &f.Services[0].Routes[0]
+			for i := range r.Plugins {
+				if r.Plugins[i].Name == "rate-limiting" {
+					r.Plugins[i].Ordering = &kong.PluginOrdering{Before: map[string][]string{"log": {"file-log"}}}
+				}
+			}
+		},
 		"redis policy without redis": func(t *testing.T, f *kong.File) {
 			plugin[*kong.RateLimitingConfig](t, f, "orders.list", "rate-limiting").Policy = "redis"
 		},
