@@ -115,6 +115,7 @@ func (e *emitter) file() (*File, error) {
 		f.Services = append(f.Services, svc)
 	}
 	f.Consumers = e.consumers()
+	f.Routes = e.unmatchedRoutes()
 	return f, nil
 }
 

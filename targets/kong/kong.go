@@ -79,7 +79,7 @@ func (*Target) Capabilities(p *ir.Policy) targetapi.Capabilities {
 		ir.CtlHeaders:          native("response-transformer, headers = off"),
 	}
 	if listenersShared(p) {
-		caps[ir.CtlUndeclared] = native("no route matched: 404")
+		caps[ir.CtlUndeclared] = native("anchored route paths; catch-all route per listener: request-termination 404")
 	}
 	if sameCertificate(p) {
 		caps[ir.CtlTLS] = native("kong.conf ssl_protocols, ssl_cipher_suite custom, ssl_ciphers")

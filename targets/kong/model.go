@@ -10,6 +10,9 @@ type File struct {
 	FormatVersion string     `json:"_format_version" yaml:"_format_version"`
 	Consumers     []Consumer `json:"consumers,omitempty" yaml:"consumers,omitempty"`
 	Services      []Service  `json:"services,omitempty" yaml:"services,omitempty"`
+	// Routes are the routes of no service: the catch-all routes that
+	// answer requests no policy route matches (unmatchedRoutes).
+	Routes []Route `json:"routes,omitempty" yaml:"routes,omitempty"`
 }
 
 // Service is a Kong service: one upstream and its routes.

@@ -52,6 +52,10 @@ func CheckFile(f *File) error {
 			errs = append(errs, checkTags("route "+r.Name, r.Tags))
 		}
 	}
+	for _, r := range f.Routes {
+		errs = append(errs, checkRoute(r)...)
+		errs = append(errs, checkTags("route "+r.Name, r.Tags))
+	}
 	for _, c := range f.Consumers {
 		errs = append(errs, checkTags("consumer "+c.Username, c.Tags))
 	}
@@ -73,6 +77,9 @@ func uniqueNames(f *File) []error {
 		for _, r := range s.Routes {
 			add("route", r.Name)
 		}
+	}
+	for _, r := range f.Routes {
+		add("route", r.Name)
 	}
 	for _, c := range f.Consumers {
 		add("consumer", c.Username)

@@ -24,7 +24,7 @@ func validFile(t *testing.T) *kong.File {
 // plugin returns the named plugin's config on the named route.
 func plugin[T any](t *testing.T, f *kong.File, route, name string) T {
 	t.Helper()
-	for _, s := range f.Services {
+	for _, s := range append(f.Services, kong.Service{Routes: f.Routes}) {
 		for _, r := range s.Routes {
 			for _, p := range r.Plugins {
 				if r.Name == route && p.Name == name {
