@@ -174,7 +174,7 @@ func TestRouteGaps(t *testing.T) {
 	if !errors.As(err, &re) || re.Route != "orders/list" || !strings.Contains(err.Error(), "ratelimit.header") {
 		t.Fatalf("Build: %v", err)
 	}
-	p.Waivers = []ir.Waiver{{Control: ir.CtlRateLimitHeader, Target: "kong", Route: "orders/list", Reason: "r", Approver: "a", Expires: "2099-01-01"}}
+	p.Waivers = append(p.Waivers, ir.Waiver{Control: ir.CtlRateLimitHeader, Target: "kong", Route: "orders/list", Reason: "r", Approver: "a", Expires: "2099-01-01"})
 	if _, err := kong.New().Build(context.Background(), p); err != nil {
 		t.Fatalf("waived: %v", err)
 	}
@@ -185,7 +185,7 @@ func TestRouteGaps(t *testing.T) {
 func TestWaivedAuthnClosesTheRoute(t *testing.T) {
 	p := ossPolicy(t)
 	jwtProvider(p)
-	p.Waivers = []ir.Waiver{{Control: ir.CtlJWT, Target: "kong", Reason: "r", Approver: "a", Expires: "2099-01-01"}}
+	p.Waivers = append(p.Waivers, ir.Waiver{Control: ir.CtlJWT, Target: "kong", Reason: "r", Approver: "a", Expires: "2099-01-01"})
 	f, err := kong.Decode(artifact(t, p, kong.DeckFile))
 	if err != nil {
 		t.Fatal(err)
@@ -282,9 +282,9 @@ func TestSeveralCertificates(t *testing.T) {
 		p.Listeners...)
 	p.Services[1].Listeners = []string{"admin", "public"}
 	wantError(t, checkErrors(p), `"tls"`, "listener admin")
-	p.Waivers = []ir.Waiver{{Control: ir.CtlTLS, Target: "kong", Reason: "r", Approver: "a", Expires: "2099-01-01"},
+	p.Waivers = append(p.Waivers, ir.Waiver{Control: ir.CtlTLS, Target: "kong", Reason: "r", Approver: "a", Expires: "2099-01-01"},
 		// orders is not on admin, but Kong serves it there too.
-		{Control: ir.CtlUndeclared, Target: "kong", Reason: "r", Approver: "a", Expires: "2099-01-01"}}
+		ir.Waiver{Control: ir.CtlUndeclared, Target: "kong", Reason: "r", Approver: "a", Expires: "2099-01-01"})
 	conf, err := kong.ParseConf(artifact(t, p, kong.ConfFile))
 	if err != nil {
 		t.Fatal(err)

@@ -42,9 +42,10 @@ func Decode(data []byte) (*File, error) {
 // rejecting fields the struct does not declare.
 func (p *Plugin) UnmarshalYAML(n *yaml.Node) error {
 	var raw struct {
-		Name   string    `yaml:"name"`
-		Config yaml.Node `yaml:"config"`
-		Tags   []string  `yaml:"tags"`
+		Name     string          `yaml:"name"`
+		Config   yaml.Node       `yaml:"config"`
+		Ordering *PluginOrdering `yaml:"ordering"`
+		Tags     []string        `yaml:"tags"`
 	}
 	if err := n.Decode(&raw); err != nil {
 		return err
@@ -63,6 +64,6 @@ func (p *Plugin) UnmarshalYAML(n *yaml.Node) error {
 	if err := dec.Decode(cfg); err != nil {
 		return fmt.Errorf("plugin %s config: %w", raw.Name, err)
 	}
-	p.Name, p.Config, p.Tags = raw.Name, cfg, raw.Tags
+	p.Name, p.Config, p.Ordering, p.Tags = raw.Name, cfg, raw.Ordering, raw.Tags
 	return nil
 }

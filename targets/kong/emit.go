@@ -115,6 +115,7 @@ func (e *emitter) file() (*File, error) {
 		f.Services = append(f.Services, svc)
 	}
 	f.Consumers = e.consumers()
+	f.Routes = e.unmatchedRoutes()
 	return f, nil
 }
 
@@ -197,25 +198,64 @@ func (e *emitter) route(s *ir.Service, r *ir.Route) ([]Route, error) {
 	base.Hosts, base.Protocols, base.HTTPSRedirectStatusCode = e.routeListeners(s)
 	var out []Route
 	groups := methodGroups(r)
+	preflight := r.CORS != nil && !slices.Contains(r.Methods, "OPTIONS")
+	// parts is how many Kong routes count the route's limits apart. The
+	// preflight route's IP limit is not one of them: cors (priority 2000)
+	// answers preflights before rate-limiting runs, as ir.PhaseOrder puts
+	// CORS before the IP limit, so it counts only the other OPTIONS
+	// requests, which it refuses with 405 (rampart's engine refuses those
+	// at routing, uncounted).
+	parts := len(groups)
 	for _, g := range groups {
 		kr := base
 		kr.Methods = g.Methods
 		if len(groups) > 1 {
 			kr.Name += "_" + strings.ToLower(strings.Join(g.Methods, "_"))
 		}
-		if kr.Plugins, err = e.plugins(s, g, len(groups)); err != nil {
+		if kr.Plugins, err = e.plugins(s, g, parts); err != nil {
 			return nil, err
 		}
 		out = append(out, kr)
 	}
-	if r.CORS != nil && !slices.Contains(r.Methods, "OPTIONS") {
+	if preflight {
 		pre := base
 		pre.Name += "_preflight"
 		pre.Methods = []string{"OPTIONS"}
-		pre.Plugins = []Plugin{e.corsPlugin(r), {Name: "request-termination",
-			Config: &RequestTerminationConfig{StatusCode: 405, Message: "Method Not Allowed"}}}
+		if pre.Plugins, err = e.preflightPlugins(s, r); err != nil {
+			return nil, err
+		}
 		out = append(out, pre)
 	}
+	return out, nil
+}
+
+// preflightPlugins are the plugins of a CORS route's OPTIONS route: cors
+// answers preflights, request-termination 405 ends any other OPTIONS
+// request, and, as on the route itself, the security headers (with
+// HSTS), the access log and the client-IP rate limit (the only limit key
+// that needs no authentication). cors ends a preflight in the access phase; Kong still runs the
+// header_filter and log phases, so the headers and the log apply.
+func (e *emitter) preflightPlugins(s *ir.Service, r *ir.Route) ([]Plugin, error) {
+	caps := e.caps()
+	out := []Plugin{e.corsPlugin(r), terminate(405, "Method Not Allowed")}
+	ip := *r
+	ip.RateLimits = slices.DeleteFunc(slices.Clone(r.RateLimits), func(rl ir.RateLimit) bool { return rl.Key != "ip" })
+	if rl, ok := e.rateLimit(&ip, authScheme{}, caps, 1); ok {
+		out = append(out, rl)
+	}
+	headers, err := e.responseHeaders(s, r)
+	if err != nil {
+		return nil, err
+	}
+	if len(headers) > 0 {
+		out = append(out, Plugin{Name: "response-transformer", Config: &ResponseTransformerConfig{
+			Replace: HeaderList{Headers: headers}, Add: HeaderList{Headers: headers}}})
+	}
+	// The log drops what the route's own credentials would expose.
+	if lg, ok := e.logPlugin(r, e.authScheme(r, caps), caps); ok {
+		out = append(out, lg)
+	}
+	slices.SortStableFunc(out, func(a, b Plugin) int { return strings.Compare(a.Name, b.Name) })
 	return out, nil
 }
 

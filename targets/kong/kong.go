@@ -30,14 +30,17 @@ func (*Target) Name() string { return "kong" }
 // that runs it. Kong orders plugins by priority: cors (2000) answers
 // preflights before the authentication plugins (openid-connect 1050,
 // key-auth 1250), acl (950) and rate-limiting (910) follow them, and
-// response-transformer and the log plugins run in their own phases. The
-// ip rate limit therefore runs after authentication, not before it as in
-// ir.PhaseOrder: Kong has one rate-limiting instance per route.
+// response-transformer and the log plugins run in their own phases. By
+// priority the IP (and header) rate limit would run after
+// authentication, not before it as in ir.PhaseOrder; on Enterprise the
+// rate-limiting plugin is moved ahead of the authn plugins with dynamic
+// ordering (access phase), and on OSS that is a gap on every route that
+// authenticates (ipLimitFirst).
 var PhaseMechanism = map[ir.Phase]string{
 	ir.PhaseTLS:          "kong.conf proxy_listen ssl, ssl_protocols, ssl_ciphers",
 	ir.PhaseRouting:      "route hosts, paths (anchored regex), methods; Kong answers 404 to undeclared routes",
 	ir.PhaseCORS:         "cors plugin (priority 2000) on a separate OPTIONS route",
-	ir.PhaseIPRateLimit:  "rate-limiting plugin (priority 910)",
+	ir.PhaseIPRateLimit:  "rate-limiting plugin (priority 910; Enterprise: ordering before the authn plugins)",
 	ir.PhaseLimits:       "request-size-limiting, kong.conf nginx_http_* limits, request-validator (Enterprise)",
 	ir.PhaseAuthn:        "key-auth, openid-connect (Enterprise)",
 	ir.PhaseAuthz:        "acl, openid-connect roles_required/scopes_required (Enterprise)",
@@ -54,7 +57,9 @@ var PhaseMechanism = map[ir.Phase]string{
 // service is on every listener (listenersShared). Client certificates, auth-failure throttling and
 // syslog sinks are unsupported on both editions; so are API keys given
 // only as hashes (Kong compares keys, it does not hash them) and shared
-// limits without an env-referenced Redis.
+// limits without an env-referenced Redis. The IP and header limits are
+// claimed here; on OSS, Build reports them as route gaps where Kong would
+// run them after authentication (ipLimitFirst).
 func (*Target) Capabilities(p *ir.Policy) targetapi.Capabilities {
 	native := func(m string) targetapi.Support { return targetapi.Support{Mechanism: m} }
 	caps := targetapi.Capabilities{
@@ -74,7 +79,7 @@ func (*Target) Capabilities(p *ir.Policy) targetapi.Capabilities {
 		ir.CtlHeaders:          native("response-transformer, headers = off"),
 	}
 	if listenersShared(p) {
-		caps[ir.CtlUndeclared] = native("no route matched: 404")
+		caps[ir.CtlUndeclared] = native("anchored route paths; catch-all route per listener: request-termination 404")
 	}
 	if sameCertificate(p) {
 		caps[ir.CtlTLS] = native("kong.conf ssl_protocols, ssl_cipher_suite custom, ssl_ciphers")

@@ -10,6 +10,9 @@ type File struct {
 	FormatVersion string     `json:"_format_version" yaml:"_format_version"`
 	Consumers     []Consumer `json:"consumers,omitempty" yaml:"consumers,omitempty"`
 	Services      []Service  `json:"services,omitempty" yaml:"services,omitempty"`
+	// Routes are the routes of no service: the catch-all routes that
+	// answer requests no policy route matches (unmatchedRoutes).
+	Routes []Route `json:"routes,omitempty" yaml:"routes,omitempty"`
 }
 
 // Service is a Kong service: one upstream and its routes.
@@ -46,9 +49,19 @@ type Route struct {
 
 // Plugin is one plugin instance; Config is one of the *Config types.
 type Plugin struct {
-	Name   string   `json:"name" yaml:"name"`
-	Config any      `json:"config" yaml:"config"`
-	Tags   []string `json:"tags,omitempty" yaml:"tags,omitempty"`
+	Name   string `json:"name" yaml:"name"`
+	Config any    `json:"config" yaml:"config"`
+	// Ordering is Kong Enterprise's dynamic plugin ordering (3.0+): it
+	// moves the plugin in the access phase only, ahead of the plugins it
+	// names, whatever their static priorities.
+	Ordering *PluginOrdering `json:"ordering,omitempty" yaml:"ordering,omitempty"`
+	Tags     []string        `json:"tags,omitempty" yaml:"tags,omitempty"`
+}
+
+// PluginOrdering is a plugin's ordering (decK schema PluginOrdering):
+// Before maps a phase ("access") to the plugins this one runs before.
+type PluginOrdering struct {
+	Before map[string][]string `json:"before,omitempty" yaml:"before,omitempty"`
 }
 
 // Consumer is a Kong consumer with its ACL groups. API keys are never

@@ -13,16 +13,13 @@ import (
 // plugins returns the plugins of one of the parts Kong routes a route
 // in, sorted by name (Kong orders them by priority, not by position).
 func (e *emitter) plugins(s *ir.Service, r *ir.Route, parts int) ([]Plugin, error) {
-	caps := map[string]bool{}
-	for c := range New().Capabilities(e.p) {
-		caps[c] = true
-	}
+	caps := e.caps()
 	out, auth := e.authPlugins(r, caps)
 	if r.CORS != nil {
 		out = append(out, e.corsPlugin(r))
 	}
 	if rl, ok := e.rateLimit(r, auth, caps, parts); ok {
-		out = append(out, rl)
+		out = append(out, e.ipLimitFirst(r, rl, out))
 	}
 	if r.Limits.MaxBodyBytes > 0 {
 		out = append(out, Plugin{Name: "request-size-limiting", Config: &RequestSizeConfig{
@@ -50,6 +47,51 @@ func (e *emitter) plugins(s *ir.Service, r *ir.Route, parts int) ([]Plugin, erro
 		}
 	}
 	return out, nil
+}
+
+// caps is the set of controls Capabilities claims for the policy.
+func (e *emitter) caps() map[string]bool {
+	caps := map[string]bool{}
+	for c := range New().Capabilities(e.p) {
+		caps[c] = true
+	}
+	return caps
+}
+
+// authnPlugins are the plugins that refuse a request as unauthenticated
+// or unauthorized and that Kong runs before rate-limiting (priority 910)
+// by static priority: key-auth 1250, openid-connect 1050, acl 950.
+var authnPlugins = []string{"acl", "key-auth", "openid-connect"}
+
+// ipLimitFirst makes a client-IP (or header-keyed) rate limit run before the route's
+// authentication, as ir.PhaseOrder requires (PhaseIPRateLimit before
+// PhaseAuthn; header limits are in PhaseIPRateLimit too): otherwise requests refused with 401/403 are never counted
+// and key guessing is unthrottled. Kong Enterprise (3.0+) moves the
+// plugin with dynamic ordering (access phase: before the authn plugins);
+// Kong OSS cannot reorder plugins, so that is a gap on the route, and a
+// waiver keeps the limit where Kong runs it (after authentication).
+func (e *emitter) ipLimitFirst(r *ir.Route, rl Plugin, others []Plugin) Plugin {
+	c, ok := rl.Config.(*RateLimitingConfig)
+	if !ok || (c.LimitBy != "ip" && c.LimitBy != "header") {
+		return rl
+	}
+	var before []string
+	for _, p := range others {
+		if slices.Contains(authnPlugins, p.Name) {
+			before = append(before, p.Name)
+		}
+	}
+	if len(before) == 0 {
+		return rl
+	}
+	slices.Sort(before)
+	if e.p.Targets.KongEdition != EditionEnterprise {
+		e.gap(r, rateLimitControl[c.LimitBy], "Kong OSS runs rate-limiting (priority 910) after "+strings.Join(before, ", ")+
+			", so requests they refuse are never counted (dynamic plugin ordering needs edition \"enterprise\")")
+		return rl
+	}
+	rl.Ordering = &PluginOrdering{Before: map[string][]string{"access": before}}
+	return rl
 }
 
 // noExtraHeaders is config.headers for a policy that allows no request

@@ -56,12 +56,13 @@ type located struct {
 	plugin map[string]any
 }
 
-// pluginsOf lists every plugin under services[].routes[].
+// pluginsOf lists every plugin under services[].routes[] and routes[].
 func pluginsOf(doc any) []located {
 	var out []located
 	root, _ := doc.(map[string]any)
 	services, _ := root["services"].([]any)
-	for _, s := range services {
+	top, _ := root["routes"].([]any)
+	for _, s := range append(services, map[string]any{"routes": top}) {
 		svc, _ := s.(map[string]any)
 		routes, _ := svc["routes"].([]any)
 		for _, r := range routes {

@@ -52,6 +52,10 @@ func CheckFile(f *File) error {
 			errs = append(errs, checkTags("route "+r.Name, r.Tags))
 		}
 	}
+	for _, r := range f.Routes {
+		errs = append(errs, checkRoute(r)...)
+		errs = append(errs, checkTags("route "+r.Name, r.Tags))
+	}
 	for _, c := range f.Consumers {
 		errs = append(errs, checkTags("consumer "+c.Username, c.Tags))
 	}
@@ -73,6 +77,9 @@ func uniqueNames(f *File) []error {
 		for _, r := range s.Routes {
 			add("route", r.Name)
 		}
+	}
+	for _, r := range f.Routes {
+		add("route", r.Name)
 	}
 	for _, c := range f.Consumers {
 		add("consumer", c.Username)
@@ -148,11 +155,33 @@ func checkRoute(r Route) []error {
 			bad("two %s plugins (Kong allows one per route)", p.Name)
 		}
 		seen[p.Name] = true
+		if err := checkOrdering(p); err != nil {
+			bad("plugin %s: %v", p.Name, err)
+		}
 		if err := checkPlugin(p); err != nil {
 			bad("plugin %s: %v", p.Name, err)
 		}
 	}
 	return errs
+}
+
+// checkOrdering allows dynamic ordering only as rampart emits it: on
+// rate-limiting, before authn plugins, in the access phase (the only
+// phase Kong reorders).
+func checkOrdering(p Plugin) error {
+	o := p.Ordering
+	if o == nil {
+		return nil
+	}
+	if p.Name != "rate-limiting" || len(o.Before) != 1 || len(o.Before["access"]) == 0 {
+		return fmt.Errorf("ordering %+v: only rate-limiting before the access phase's authn plugins", *o)
+	}
+	for _, n := range o.Before["access"] {
+		if !slices.Contains(authnPlugins, n) {
+			return fmt.Errorf("ordering before %q, not an authn plugin", n)
+		}
+	}
+	return nil
 }
 
 // checkPlugin applies one plugin's rules.

@@ -24,7 +24,7 @@ func validFile(t *testing.T) *kong.File {
 // plugin returns the named plugin's config on the named route.
 func plugin[T any](t *testing.T, f *kong.File, route, name string) T {
 	t.Helper()
-	for _, s := range f.Services {
+	for _, s := range append(f.Services, kong.Service{Routes: f.Routes}) {
 		for _, r := range s.Routes {
 			for _, p := range r.Plugins {
 				if r.Name == route && p.Name == name {
@@ -74,6 +74,14 @@ func TestCheckFileRejects(t *testing.T) {
 		},
 		"rate limit header without name": func(t *testing.T, f *kong.File) {
 			plugin[*kong.RateLimitingConfig](t, f, "web.static", "rate-limiting").HeaderName = ""
+		},
+		"ordering after a log plugin": func(t *testing.T, f *kong.File) {
+			r := &f.Services[0].Routes[0]
+			for i := range r.Plugins {
+				if r.Plugins[i].Name == "rate-limiting" {
+					r.Plugins[i].Ordering = &kong.PluginOrdering{Before: map[string][]string{"log": {"file-log"}}}
+				}
+			}
 		},
 		"redis policy without redis": func(t *testing.T, f *kong.File) {
 			plugin[*kong.RateLimitingConfig](t, f, "orders.list", "rate-limiting").Policy = "redis"
