@@ -60,25 +60,14 @@ func deck(t testing.TB, p *ir.Policy) []byte {
 // records it first from the current build.
 func recorded(t *testing.T) (dbless []byte, dbmode map[string]json.RawMessage) {
 	t.Helper()
-	lessPath, modePath := filepath.Join("testdata", "dbless-config.json"), filepath.Join("testdata", "dbmode-pages.json")
+	lessPath, modePath := filepath.Join("testdata", "dbless-config.json.gz"), filepath.Join("testdata", "dbmode-pages.json.gz")
 	if os.Getenv("RAMPART_UPDATE") == "1" {
 		f := record(t, deck(t, testPolicy(t)))
-		var ans any
-		if err := json.Unmarshal(configAnswer(t, f), &ans); err != nil {
-			t.Fatal(err)
-		}
-		writeJSON(t, lessPath, ans)
-		writeJSON(t, modePath, pages(t, f, 25))
+		drifttest.WriteGzip(t, lessPath, configAnswer(t, f))
+		drifttest.WriteGzip(t, modePath, indentJSON(t, pages(t, f, 25)))
 	}
-	dbless, err := os.ReadFile(lessPath)
-	if err != nil {
-		t.Fatalf("%v (RAMPART_UPDATE=1 records it)", err)
-	}
-	data, err := os.ReadFile(modePath)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := json.Unmarshal(data, &dbmode); err != nil {
+	dbless = drifttest.ReadGzip(t, lessPath)
+	if err := json.Unmarshal(drifttest.ReadGzip(t, modePath), &dbmode); err != nil {
 		t.Fatal(err)
 	}
 	return dbless, dbmode
@@ -147,12 +136,12 @@ func TestRecordedIsCurrent(t *testing.T) {
 	wj, _ := json.Marshal(want)
 	gj, _ := json.Marshal(got)
 	if !bytes.Equal(wj, gj) {
-		t.Fatal("testdata/dbless-config.json is stale: RAMPART_UPDATE=1 go test ./targets/kong/live/")
+		t.Fatal("testdata/dbless-config.json.gz is stale: RAMPART_UPDATE=1 go test ./targets/kong/live/")
 	}
 	pj, _ := json.Marshal(pages(t, f, 25))
 	mj, _ := json.Marshal(dbmode)
 	if !bytes.Equal(pj, mj) {
-		t.Fatal("testdata/dbmode-pages.json is stale: RAMPART_UPDATE=1 go test ./targets/kong/live/")
+		t.Fatal("testdata/dbmode-pages.json.gz is stale: RAMPART_UPDATE=1 go test ./targets/kong/live/")
 	}
 }
 

@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"os"
-	"path/filepath"
 	"sort"
 	"testing"
 
@@ -214,17 +213,12 @@ func contains(ss []string, s string) bool {
 	return false
 }
 
-// writeJSON writes v as indented JSON, for the recorded testdata.
-func writeJSON(t testing.TB, path string, v any) {
+// indentJSON renders v as indented JSON, for the recorded testdata.
+func indentJSON(t testing.TB, v any) []byte {
 	t.Helper()
 	data, err := json.MarshalIndent(v, "", " ")
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
-		t.Fatal(err)
-	}
-	if err := os.WriteFile(path, append(data, '\n'), 0o644); err != nil {
-		t.Fatal(err)
-	}
+	return append(data, '\n')
 }
