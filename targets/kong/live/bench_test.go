@@ -2,6 +2,8 @@ package live
 
 import (
 	"context"
+	"encoding/json"
+	"strings"
 	"testing"
 	"time"
 
@@ -21,15 +23,46 @@ func BenchmarkDriftKong5000(b *testing.B) {
 		b.Fatal(err)
 	}
 	build := time.Since(start)
-	answer := configAnswer(b, record(b, deck(b, p)))
-	b.Logf("kong: %d routes in the policy, %d Kong routes, /config answer %d bytes; building the policy's side took %s",
-		5000, len(w.want.routes), len(answer), build)
-	b.SetBytes(int64(len(answer)))
-	b.ResetTimer()
-	for range b.N {
-		r, err := w.Compare(answer)
-		if err != nil || r.Drifted() {
-			b.Fatalf("err %v, drifted %v", err, r.Drifted())
-		}
+	f := record(b, deck(b, p))
+	answer := configAnswer(b, f)
+	entities := entitiesJSON(b, f)
+	b.Logf("kong: %d routes in the policy, %d Kong routes, /config answer %d bytes, entity endpoints %d bytes; building the policy's side took %s",
+		5000, len(w.want.routes), len(answer), len(entities), build)
+	for _, in := range []struct {
+		name string
+		data []byte
+	}{{"dbless-config-yaml", answer}, {"dbmode-entities-json", entities}} {
+		b.Run(in.name, func(b *testing.B) {
+			b.SetBytes(int64(len(in.data)))
+			for range b.N {
+				r, err := w.Compare(in.data)
+				if err != nil || r.Drifted() {
+					b.Fatalf("err %v, drifted %v", err, r.Drifted())
+				}
+			}
+		})
 	}
+}
+
+// entitiesJSON is what Fetch assembles from the entity endpoints in DB
+// mode: one JSON document, foreign keys as {"id": …}.
+func entitiesJSON(b *testing.B, f flat) []byte {
+	doc := map[string]any{"_format_version": "3.0"}
+	for uri, body := range pages(b, f, 1000) {
+		name := strings.TrimPrefix(strings.SplitN(uri, "?", 2)[0], "/")
+		if name == "config" {
+			continue
+		}
+		var pg struct{ Data []json.RawMessage }
+		if err := json.Unmarshal(body, &pg); err != nil {
+			b.Fatal(err)
+		}
+		rows, _ := doc[name].([]json.RawMessage)
+		doc[name] = append(rows, pg.Data...)
+	}
+	data, err := json.Marshal(doc)
+	if err != nil {
+		b.Fatal(err)
+	}
+	return data
 }

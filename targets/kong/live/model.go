@@ -113,6 +113,9 @@ func parseConfig(data []byte) (*parsed, error) {
 // decodeDoc decodes one YAML or JSON document into generic values with
 // every number as float64.
 func decodeDoc(data []byte) (map[string]any, error) {
+	if t := bytes.TrimLeft(data, " \t\r\n"); len(t) > 0 && t[0] == '{' {
+		return decodeJSON(data)
+	}
 	dec := yaml.NewDecoder(bytes.NewReader(data))
 	var v any
 	if err := dec.Decode(&v); err != nil {
@@ -125,6 +128,24 @@ func decodeDoc(data []byte) (map[string]any, error) {
 	m, ok := norm(v).(map[string]any)
 	if !ok {
 		return nil, fmt.Errorf("want a mapping at the top level, got %T", v)
+	}
+	return m, nil
+}
+
+// decodeJSON decodes a JSON document (the Admin API's answers, the
+// entity endpoints as Fetch assembles them) with encoding/json, many
+// times faster than the YAML decoder on large configurations.
+func decodeJSON(data []byte) (map[string]any, error) {
+	dec := json.NewDecoder(bytes.NewReader(data))
+	var m map[string]any
+	if err := dec.Decode(&m); err != nil {
+		return nil, err
+	}
+	if dec.More() {
+		return nil, fmt.Errorf("more than one JSON document")
+	}
+	if m == nil {
+		return nil, fmt.Errorf("want an object at the top level")
 	}
 	return m, nil
 }
