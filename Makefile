@@ -5,7 +5,7 @@ BIN       := bin/rampart
 EXAMPLES  := $(sort $(dir $(wildcard examples/*/*.cue)))
 export RAMPART_TODAY ?=
 
-.PHONY: all build demo test vet fmt-check bench bench-compile bench-proxy testssl fuzz clean
+.PHONY: all build demo test vet fmt-check bench bench-compile bench-proxy bench-drift testssl fuzz clean
 
 all: build
 
@@ -49,6 +49,11 @@ bench-compile:
 bench-proxy:
 	bash scripts/bench-proxy.sh
 
+# bench-drift: drift over a 5,000-route Kong /config answer and Envoy
+# config_dump, beside `cue export` of the same generated policy.
+bench-drift:
+	bash scripts/bench-drift.sh
+
 # testssl: testssl.sh against rampart serve with Mozilla's intermediate profile.
 testssl:
 	$(GO) test -count=1 -run TestTestssl -v ./proxy/server/
@@ -59,7 +64,7 @@ testssl:
 # exceeded" (a Go fuzzing flake); make test uses a count.
 FUZZTIME ?= 20s
 fuzz:
-	@set -e; for t in targets/goproxy:FuzzBuild targets/nginx:FuzzPolicy targets/nginx:FuzzBuild proxy/server:FuzzRequest proxy/authn:FuzzJWTParse proxy/authn:FuzzJWTClaims proxy/accesslog:FuzzRedact report:FuzzWriters compiler/diag:FuzzGitHubCommand posture:FuzzMarkdownRow targets/kong:FuzzBuild targets/kong:FuzzPolicy targets/envoy:FuzzBuild targets/envoy:FuzzPolicy targets/nginx/live:FuzzParse drift:FuzzWriteText; do \
+	@set -e; for t in targets/goproxy:FuzzBuild targets/nginx:FuzzPolicy targets/nginx:FuzzBuild proxy/server:FuzzRequest proxy/authn:FuzzJWTParse proxy/authn:FuzzJWTClaims proxy/accesslog:FuzzRedact report:FuzzWriters compiler/diag:FuzzGitHubCommand posture:FuzzMarkdownRow targets/kong:FuzzBuild targets/kong:FuzzPolicy targets/envoy:FuzzBuild targets/envoy:FuzzPolicy targets/nginx/live:FuzzParse drift:FuzzWriteText targets/kong/live:FuzzParseConfig targets/envoy/live:FuzzParseDump; do \
 		pkg=$${t%%:*}; fn=$${t##*:}; \
 		$(GO) test -run '^$$' -fuzz "^$$fn$$" -fuzztime $(FUZZTIME) ./$$pkg/; \
 	done

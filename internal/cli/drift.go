@@ -17,7 +17,9 @@ import (
 	"github.com/rampart-policy/rampart/compiler/ir"
 	"github.com/rampart-policy/rampart/drift"
 	"github.com/rampart-policy/rampart/drift/terraform"
+	envoylive "github.com/rampart-policy/rampart/targets/envoy/live"
 	goproxylive "github.com/rampart-policy/rampart/targets/goproxy/live"
+	konglive "github.com/rampart-policy/rampart/targets/kong/live"
 	nginxlive "github.com/rampart-policy/rampart/targets/nginx/live"
 )
 
@@ -27,10 +29,9 @@ const (
 	ExitDrift      = 2
 )
 
-// liveSources lists every target's live side. Kong's and Envoy's join it
-// as their targets land.
+// liveSources lists every target's live side.
 func liveSources() []drift.Live {
-	return []drift.Live{goproxylive.New(), nginxlive.New()}
+	return []drift.Live{envoylive.New(), goproxylive.New(), konglive.New(), nginxlive.New()}
 }
 
 // driftError is an error of drift or probe: exit 1. Its message may
@@ -66,7 +67,10 @@ the control. Exit 0: no drift; 2: drift; 1: error.
 
 SOURCE is, for nginx, a config file, a directory holding nginx.conf, or
 "cmd:nginx -T" (any command printing nginx -T output); for goproxy, rampart
-serve's admin URL (http://127.0.0.1:9901) or a saved /config response; for any
+serve's admin URL (http://127.0.0.1:9901) or a saved /config response; for
+kong, the Admin API URL (http://127.0.0.1:8001: GET /config in DB-less mode,
+else the entity endpoints) or a decK file or saved /config answer; for envoy,
+the admin URL (http://127.0.0.1:9901, /config_dump added) or a saved dump; for any
 target, "terraform:DIR", a Terraform working directory whose state holds the
 target's artifact. --sources FILE lists "TARGET SOURCE" lines, compared in
 parallel with a progress line per source on stderr.`,

@@ -1,0 +1,126 @@
+package live
+
+import (
+	"fmt"
+
+	adminv3 "github.com/envoyproxy/go-control-plane/envoy/admin/v3"
+	bootstrapv3 "github.com/envoyproxy/go-control-plane/envoy/config/bootstrap/v3"
+	clusterv3 "github.com/envoyproxy/go-control-plane/envoy/config/cluster/v3"
+	listenerv3 "github.com/envoyproxy/go-control-plane/envoy/config/listener/v3"
+	routev3 "github.com/envoyproxy/go-control-plane/envoy/config/route/v3"
+	"google.golang.org/protobuf/encoding/protojson"
+)
+
+// parseDump reads /config_dump's JSON into a view. Listeners and clusters
+// come from their own dumps (static, and dynamic active state); when a
+// dump has neither, from the bootstrap's static resources. Unknown fields
+// and Any types go-control-plane does not know are errors: what cannot
+// be read cannot be compared.
+func parseDump(data []byte) (*view, error) {
+	var cd adminv3.ConfigDump
+	if err := protojson.Unmarshal(data, &cd); err != nil {
+		return nil, fmt.Errorf("reading config_dump: %w", err)
+	}
+	var bs *bootstrapv3.Bootstrap
+	var ls []*listenerv3.Listener
+	var cs []*clusterv3.Cluster
+	haveL, haveC := false, false
+	rcs := map[string]*routev3.RouteConfiguration{}
+	for i, a := range cd.GetConfigs() {
+		m, err := unpack(a)
+		if err != nil {
+			return nil, fmt.Errorf("config_dump configs[%d]: %w", i, err)
+		}
+		switch x := m.(type) {
+		case *adminv3.BootstrapConfigDump:
+			bs = x.GetBootstrap()
+		case *adminv3.ListenersConfigDump:
+			haveL = true
+			if ls, err = dumpListeners(x); err != nil {
+				return nil, err
+			}
+		case *adminv3.ClustersConfigDump:
+			haveC = true
+			if cs, err = dumpClusters(x); err != nil {
+				return nil, err
+			}
+		case *adminv3.RoutesConfigDump:
+			if err := dumpRoutes(x, rcs); err != nil {
+				return nil, err
+			}
+		}
+	}
+	if !haveL && bs != nil {
+		ls = bs.GetStaticResources().GetListeners()
+	}
+	if !haveC && bs != nil {
+		cs = bs.GetStaticResources().GetClusters()
+	}
+	if !haveL && bs == nil {
+		return nil, fmt.Errorf("config_dump holds neither a listeners nor a bootstrap dump")
+	}
+	return newView(ls, cs, rcs)
+}
+
+// dumpListeners returns the static listeners and each dynamic listener's
+// active state (warming and draining states are not serving).
+func dumpListeners(d *adminv3.ListenersConfigDump) ([]*listenerv3.Listener, error) {
+	var out []*listenerv3.Listener
+	for _, s := range d.GetStaticListeners() {
+		l := &listenerv3.Listener{}
+		if err := s.GetListener().UnmarshalTo(l); err != nil {
+			return nil, fmt.Errorf("static listener: %w", err)
+		}
+		out = append(out, l)
+	}
+	for _, dl := range d.GetDynamicListeners() {
+		if dl.GetActiveState() == nil {
+			continue
+		}
+		l := &listenerv3.Listener{}
+		if err := dl.GetActiveState().GetListener().UnmarshalTo(l); err != nil {
+			return nil, fmt.Errorf("dynamic listener %s: %w", dl.GetName(), err)
+		}
+		out = append(out, l)
+	}
+	return out, nil
+}
+
+// dumpClusters returns the static and active dynamic clusters.
+func dumpClusters(d *adminv3.ClustersConfigDump) ([]*clusterv3.Cluster, error) {
+	var out []*clusterv3.Cluster
+	for _, s := range d.GetStaticClusters() {
+		c := &clusterv3.Cluster{}
+		if err := s.GetCluster().UnmarshalTo(c); err != nil {
+			return nil, fmt.Errorf("static cluster: %w", err)
+		}
+		out = append(out, c)
+	}
+	for _, dc := range d.GetDynamicActiveClusters() {
+		c := &clusterv3.Cluster{}
+		if err := dc.GetCluster().UnmarshalTo(c); err != nil {
+			return nil, fmt.Errorf("dynamic cluster: %w", err)
+		}
+		out = append(out, c)
+	}
+	return out, nil
+}
+
+// dumpRoutes records the static and dynamic route configurations by name.
+func dumpRoutes(d *adminv3.RoutesConfigDump, into map[string]*routev3.RouteConfiguration) error {
+	for _, s := range d.GetStaticRouteConfigs() {
+		rc := &routev3.RouteConfiguration{}
+		if err := s.GetRouteConfig().UnmarshalTo(rc); err != nil {
+			return fmt.Errorf("static route config: %w", err)
+		}
+		into[rc.GetName()] = rc
+	}
+	for _, dr := range d.GetDynamicRouteConfigs() {
+		rc := &routev3.RouteConfiguration{}
+		if err := dr.GetRouteConfig().UnmarshalTo(rc); err != nil {
+			return fmt.Errorf("dynamic route config: %w", err)
+		}
+		into[rc.GetName()] = rc
+	}
+	return nil
+}

@@ -1,0 +1,124 @@
+package live
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"net/http"
+	"os"
+	"strings"
+
+	bootstrapv3 "github.com/envoyproxy/go-control-plane/envoy/config/bootstrap/v3"
+	"google.golang.org/protobuf/encoding/protojson"
+
+	"github.com/rampart-policy/rampart/compiler/ir"
+	"github.com/rampart-policy/rampart/drift"
+	"github.com/rampart-policy/rampart/targets/envoy"
+)
+
+// maxDump bounds the admin response read.
+const maxDump = 512 << 20
+
+// Live is the Envoy live source.
+type Live struct {
+	// Client fetches the admin interface; nil means http.DefaultClient.
+	Client *http.Client
+}
+
+// New returns the Envoy live source.
+func New() *Live { return &Live{} }
+
+// Target returns "envoy".
+func (*Live) Target() string { return "envoy" }
+
+// Fetch reads /config_dump from the admin URL ("http://127.0.0.1:9901",
+// "/config_dump" added unless the URL names it, query kept), or a file
+// holding a saved dump.
+func (l *Live) Fetch(ctx context.Context, source string) ([]byte, error) {
+	if !strings.HasPrefix(source, "http://") && !strings.HasPrefix(source, "https://") {
+		data, err := os.ReadFile(source)
+		if err != nil {
+			return nil, fmt.Errorf("envoy live source: %w", err)
+		}
+		return data, nil
+	}
+	url := source
+	if base, q, _ := strings.Cut(source, "?"); !strings.HasSuffix(base, "/config_dump") {
+		url = strings.TrimSuffix(base, "/") + "/config_dump"
+		if q != "" {
+			url += "?" + q
+		}
+	}
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, url, nil)
+	if err != nil {
+		return nil, fmt.Errorf("envoy live source: %w", err)
+	}
+	c := l.Client
+	if c == nil {
+		c = http.DefaultClient
+	}
+	resp, err := c.Do(req)
+	if err != nil {
+		return nil, fmt.Errorf("envoy live source: %w", err)
+	}
+	defer resp.Body.Close()
+	body, err := io.ReadAll(io.LimitReader(resp.Body, maxDump))
+	if err != nil {
+		return nil, fmt.Errorf("envoy live source: %w", err)
+	}
+	if resp.StatusCode != http.StatusOK {
+		return nil, fmt.Errorf("envoy live source: GET %s: %s: %s", url, resp.Status, strings.TrimSpace(string(body)))
+	}
+	return body, nil
+}
+
+// Compare builds the policy's bootstrap, reduces it and the live dump to
+// the same view and compares them per control.
+func (*Live) Compare(ctx context.Context, p *ir.Policy, data []byte) (drift.Result, error) {
+	w, err := Expected(ctx, p)
+	if err != nil {
+		return drift.Result{}, err
+	}
+	return w.Compare(data)
+}
+
+// Want is the policy's side of a comparison, built and reduced once.
+type Want struct {
+	p    *ir.Policy
+	want *view
+}
+
+// Expected builds the policy's bootstrap with the envoy target and
+// reduces it.
+func Expected(ctx context.Context, p *ir.Policy) (*Want, error) {
+	arts, err := envoy.New().Build(ctx, p)
+	if err != nil {
+		return nil, err
+	}
+	var data []byte
+	for _, a := range arts {
+		if a.Path == envoy.JSONFile {
+			data = a.Data
+		}
+	}
+	var bs bootstrapv3.Bootstrap
+	if err := protojson.Unmarshal(data, &bs); err != nil {
+		return nil, fmt.Errorf("envoy: reading the policy's envoy.json: %w", err)
+	}
+	v, err := newView(bs.GetStaticResources().GetListeners(), bs.GetStaticResources().GetClusters(), nil)
+	if err != nil {
+		return nil, fmt.Errorf("envoy: the policy's bootstrap: %w", err)
+	}
+	return &Want{p: p, want: v}, nil
+}
+
+// Compare reads a config_dump and compares it with w.
+func (w *Want) Compare(data []byte) (drift.Result, error) {
+	got, err := parseDump(data)
+	if err != nil {
+		return drift.Result{}, fmt.Errorf("envoy live config: %w", err)
+	}
+	c := newComparer(w.p)
+	c.compare(w.want, got)
+	return c.d.Result(), nil
+}

@@ -1,0 +1,346 @@
+package live
+
+import (
+	"fmt"
+	"math"
+	"slices"
+	"sort"
+	"strconv"
+	"strings"
+
+	"github.com/rampart-policy/rampart/compiler/ir"
+	"github.com/rampart-policy/rampart/drift"
+	"github.com/rampart-policy/rampart/targets/kong"
+)
+
+// comparer compares two normalised Kong configurations for one policy.
+type comparer struct {
+	p      *ir.Policy
+	d      *drift.Diff
+	routes map[string]*ir.Route // policy route by Kong route tag
+}
+
+func newComparer(p *ir.Policy) *comparer {
+	c := &comparer{p: p, d: drift.NewDiff("kong"), routes: map[string]*ir.Route{}}
+	for _, s := range p.Services {
+		for _, r := range s.Routes {
+			c.routes[kong.RouteTag(r.ID)] = r
+		}
+	}
+	return c
+}
+
+// compare walks services, routes and consumers.
+func (c *comparer) compare(want, got *parsed) {
+	c.services(want, got)
+	c.allRoutes(want, got)
+	c.consumers(want, got)
+}
+
+// policyRoute is the policy route a Kong route was built from, by tag.
+func (c *comparer) policyRoute(r *route) *ir.Route {
+	for _, t := range r.Tags {
+		if pr, ok := c.routes[t]; ok {
+			return pr
+		}
+	}
+	return nil
+}
+
+// services compares each service's upstream fields.
+func (c *comparer) services(want, got *parsed) {
+	for _, name := range sortedKeys(want.services) {
+		w := want.services[name]
+		at := drift.At{Control: ir.CtlUpstreamTLS, Path: "services[" + name + "]"}
+		for _, s := range c.p.Services {
+			if s.Name == name {
+				at.Origin = s.Origin
+			}
+		}
+		g, ok := got.services[name]
+		if !ok {
+			c.d.Add(at, "service "+name, drift.Finding{Direction: drift.Missing, Severity: drift.Neutral, Expected: name,
+				Message: "service " + name + " is missing in live (its routes cannot be reached)"})
+			continue
+		}
+		c.d.Value(at, "service "+name+" tls_verify", tlsVerify(w.Fields), tlsVerify(g.Fields), drift.AnyWeakens)
+		for _, f := range []string{"protocol", "host", "port", "path", "enabled"} {
+			c.d.Value(withPath(at, f), "service "+name+" "+f, text(w.Fields[f]), text(g.Fields[f]), drift.AnyWeakens)
+		}
+		for _, f := range []string{"connect_timeout", "read_timeout", "write_timeout"} {
+			c.d.Number(drift.At{Control: ir.CtlTimeouts, Path: at.Path + "." + f, Origin: at.Origin}, "service "+name+" "+f,
+				num(w.Fields[f], 60000), num(g.Fields[f], 60000), drift.HigherWeakens, ms)
+		}
+	}
+	for _, name := range sortedKeys(got.services) {
+		if _, ok := want.services[name]; !ok {
+			c.d.Add(drift.At{Control: ir.CtlUndeclared, Path: "services[" + name + "]"}, "service "+name,
+				drift.Finding{Direction: drift.Unexpected, Severity: drift.Neutral, Actual: name,
+					Message: "service " + name + " is in live but not in the policy (its routes are compared below)"})
+		}
+	}
+}
+
+// tlsVerify is a service's tls_verify: null means nginx's default, off.
+func tlsVerify(f map[string]any) string {
+	if b, ok := f["tls_verify"].(bool); ok && b {
+		return "true"
+	}
+	return "false"
+}
+
+// allRoutes compares every route of either side.
+func (c *comparer) allRoutes(want, got *parsed) {
+	for _, name := range sortedKeys(want.routes) {
+		w := want.routes[name]
+		at := drift.At{Control: ir.CtlUndeclared, Path: "routes[" + name + "]"}
+		if pr := c.policyRoute(w); pr != nil {
+			at.Route, at.Origin = pr.ID, pr.Origin
+		}
+		g, ok := got.routes[name]
+		if !ok {
+			c.d.Add(at, "route "+name, drift.Finding{Direction: drift.Missing, Severity: drift.Neutral, Expected: name,
+				Message: "route " + name + " is missing in live (Kong answers 404 to its requests)"})
+			continue
+		}
+		c.route(at, w, g, want.effective(w, want.global), got.effective(g, got.global))
+	}
+	for _, name := range sortedKeys(got.routes) {
+		if _, ok := want.routes[name]; !ok {
+			c.unexpectedRoute(got, got.routes[name])
+		}
+	}
+}
+
+// route compares one route's matching fields and effective plugins.
+func (c *comparer) route(at drift.At, w, g *route, wp, gp map[string]plugin) {
+	c.d.Set(withCtl(at, ir.CtlMethods, "methods"), "methods", strs(w.Fields["methods"]), strs(g.Fields["methods"]), drift.HigherWeakens)
+	c.d.Set(withPath(at, "paths"), "paths", strs(w.Fields["paths"]), strs(g.Fields["paths"]), drift.HigherWeakens)
+	c.d.Set(withPath(at, "hosts"), "hosts", strs(w.Fields["hosts"]), strs(g.Fields["hosts"]), drift.HigherWeakens)
+	c.d.Value(withPath(at, "service"), "service", w.Service, g.Service, drift.AnyWeakens)
+	c.d.Set(withCtl(at, ir.CtlRedirect, "protocols"), "protocols", strs(w.Fields["protocols"]), strs(g.Fields["protocols"]), drift.HigherWeakens)
+	c.d.Value(withCtl(at, ir.CtlRedirect, "https_redirect_status_code"), "https_redirect_status_code",
+		text(w.Fields["https_redirect_status_code"]), text(g.Fields["https_redirect_status_code"]), drift.AnyWeakens)
+	c.plugins(at, "", wp, gp)
+}
+
+// unexpectedRoute reports a route only live has: weakening when no
+// enabled plugin authenticates its requests.
+func (c *comparer) unexpectedRoute(got *parsed, g *route) {
+	sev, how := drift.Weakening, "unauthenticated"
+	for _, p := range got.effective(g, got.global) {
+		if p.Enabled && authenticates(p.Name) {
+			sev, how = drift.Neutral, "authenticated by "+p.Name
+		}
+	}
+	at := drift.At{Control: ir.CtlUndeclared, Path: "routes[" + g.Name + "]"}
+	c.d.Add(at, "route "+g.Name, drift.Finding{Direction: drift.Unexpected, Severity: sev, Actual: g.Name + " " + strings.Join(strs(g.Fields["paths"]), " "),
+		Message: fmt.Sprintf("route %s (service %s, paths %s) is in live but not in the policy (%s)", g.Name, g.Service, join(strs(g.Fields["paths"])), how)})
+}
+
+// plugins compares two sets of plugins by name.
+func (c *comparer) plugins(at drift.At, prefix string, want, got map[string]plugin) {
+	for _, name := range sortedKeys(want) {
+		w := want[name]
+		pat := withCtl(at, pluginControl(w.Name, w.Config), "plugins["+name+"]")
+		g, ok := got[name]
+		what := prefix + "plugin " + name
+		switch {
+		case !ok:
+			c.d.Add(pat, what, drift.Finding{Direction: drift.Missing, Severity: drift.Weakening, Expected: name,
+				Message: what + " is missing in live"})
+			continue
+		case !g.Enabled && w.Enabled:
+			c.d.Add(withPath(pat, "enabled"), what+" enabled", drift.Finding{Direction: drift.Changed, Severity: drift.Weakening,
+				Expected: "true", Actual: "false", Message: what + " is disabled in live (enabled: false)"})
+		default:
+			c.d.Add(withPath(pat, "enabled"), what+" enabled")
+		}
+		c.pluginFields(pat, what, w, g)
+	}
+	for _, name := range sortedKeys(got) {
+		if _, ok := want[name]; !ok {
+			g := got[name]
+			c.d.Add(withCtl(at, pluginControl(g.Name, g.Config), "plugins["+name+"]"), prefix+"plugin "+name,
+				drift.Finding{Direction: drift.Unexpected, Severity: drift.Neutral, Actual: name,
+					Message: fmt.Sprintf("%splugin %s (%s scope) is in live but not in the policy", prefix, name, g.Scope)})
+		}
+	}
+}
+
+// pluginFields compares the fields of two instances of one plugin.
+func (c *comparer) pluginFields(at drift.At, what string, w, g plugin) {
+	for _, f := range specs[w.Name].Fields {
+		fat := withPath(at, "config."+f.Name)
+		if f.Control != "" {
+			fat.Control = f.Control
+		}
+		name := what + " " + f.Name
+		wv, gv := w.Config[f.Name], g.Config[f.Name]
+		switch f.Kind {
+		case number:
+			c.d.Number(fat, name, num(wv, -1), num(gv, -1), f.Rule, showNum)
+		case set:
+			c.d.Set(fat, name, strs(wv), strs(gv), f.Rule)
+		case kv:
+			if f.Keys != nil {
+				if wv == nil {
+					continue
+				}
+				wv, gv = only(wv, f.Keys), only(gv, f.Keys)
+			}
+			c.d.Set(fat, name, pairs(wv), pairs(gv), f.Rule)
+		case headers:
+			c.headers(fat, name, wv, gv, f.Rule)
+		default:
+			c.d.Value(fat, name, text(wv), text(gv), f.Rule)
+		}
+	}
+}
+
+// headers compares response-transformer "Name:value" lists by header
+// name; Strict-Transport-Security is the HSTS control.
+func (c *comparer) headers(at drift.At, name string, w, g any, rule drift.Rule) {
+	wm, gm := headerMap(w), headerMap(g)
+	for _, h := range sortedKeys(wm) {
+		hat := withPath(at, h)
+		if h == "strict-transport-security" {
+			hat.Control = ir.CtlHSTS
+		}
+		c.d.Value(hat, name+" "+h, wm[h], gm[h], drift.AnyWeakens)
+	}
+	for _, h := range sortedKeys(gm) {
+		if _, ok := wm[h]; !ok {
+			sev := drift.Neutral
+			if rule == drift.AnyWeakens {
+				sev = drift.Weakening
+			}
+			c.d.Add(withPath(at, h), name+" "+h, drift.Finding{Direction: drift.Unexpected, Severity: sev, Actual: gm[h],
+				Message: fmt.Sprintf("%s %s is set in live (%q) but not by the policy", name, h, gm[h])})
+		}
+	}
+}
+
+// headerMap reads {"headers": ["Name:value", …]} into lower-cased names.
+func headerMap(v any) map[string]string {
+	m, _ := v.(map[string]any)
+	out := map[string]string{}
+	for _, h := range strs(m["headers"]) {
+		n, val, _ := strings.Cut(h, ":")
+		out[strings.ToLower(strings.TrimSpace(n))] = strings.TrimSpace(val)
+	}
+	return out
+}
+
+// consumers compares consumers and their ACL groups.
+func (c *comparer) consumers(want, got *parsed) {
+	for _, u := range sortedKeys(want.consumers) {
+		at := drift.At{Control: ir.CtlAuthzRules, Path: "consumers[" + u + "].acls"}
+		g, ok := got.consumers[u]
+		if !ok {
+			c.d.Add(at, "consumer "+u, drift.Finding{Direction: drift.Missing, Severity: drift.Neutral, Expected: u,
+				Message: "consumer " + u + " is missing in live (it cannot authenticate)"})
+			continue
+		}
+		c.d.Set(at, "consumer "+u+" ACL groups", want.consumers[u], g, drift.HigherWeakens)
+	}
+	for _, u := range sortedKeys(got.consumers) {
+		if _, ok := want.consumers[u]; !ok {
+			c.d.Add(drift.At{Control: ir.CtlAPIKey, Path: "consumers[" + u + "]"}, "consumer "+u,
+				drift.Finding{Direction: drift.Unexpected, Severity: drift.Weakening, Actual: u + " " + join(got.consumers[u]),
+					Message: fmt.Sprintf("consumer %s (groups %s) is in live but not in the policy", u, join(got.consumers[u]))})
+		}
+	}
+}
+
+// sortedKeys returns a map's keys in order.
+func sortedKeys[V any](m map[string]V) []string {
+	ks := make([]string, 0, len(m))
+	for k := range m {
+		ks = append(ks, k)
+	}
+	sort.Strings(ks)
+	return ks
+}
+
+// text renders a scalar; nil is "".
+func text(v any) string {
+	switch x := v.(type) {
+	case nil:
+		return ""
+	case float64:
+		return showNum(int64(x))
+	case string:
+		return x
+	}
+	return fmt.Sprint(v)
+}
+
+// num reads a number; absent is def.
+func num(v any, def int64) int64 {
+	f, ok := v.(float64)
+	if !ok || math.IsNaN(f) {
+		return def
+	}
+	return int64(f)
+}
+
+func showNum(n int64) string {
+	if n < 0 {
+		return "unset"
+	}
+	return strconv.FormatInt(n, 10)
+}
+
+func ms(n int64) string { return strconv.FormatInt(n, 10) + "ms" }
+
+// strs reads a list of scalars as text.
+func strs(v any) []string {
+	xs, _ := v.([]any)
+	out := make([]string, 0, len(xs))
+	for _, x := range xs {
+		out = append(out, text(x))
+	}
+	return out
+}
+
+// pairs reads a mapping as sorted "key=value" members.
+func pairs(v any) []string {
+	m, _ := v.(map[string]any)
+	var out []string
+	for _, k := range sortedKeys(m) {
+		out = append(out, k+"="+text(m[k]))
+	}
+	return out
+}
+
+func join(ss []string) string {
+	if len(ss) == 0 {
+		return "(none)"
+	}
+	return strings.Join(slices.Sorted(slices.Values(ss)), " ")
+}
+
+// withCtl returns at for control with path extended by field.
+func withCtl(at drift.At, control, field string) drift.At {
+	at.Control = control
+	return withPath(at, field)
+}
+
+// withPath returns at with its path extended by field.
+func withPath(at drift.At, field string) drift.At {
+	at.Path += "." + field
+	return at
+}
+
+// only keeps the listed keys of a mapping.
+func only(v any, keys []string) map[string]any {
+	m, _ := v.(map[string]any)
+	out := map[string]any{}
+	for _, k := range keys {
+		if x, ok := m[k]; ok && x != nil {
+			out[k] = x
+		}
+	}
+	return out
+}

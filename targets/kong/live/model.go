@@ -1,0 +1,428 @@
+package live
+
+import (
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"slices"
+	"sort"
+
+	"gopkg.in/yaml.v3"
+)
+
+// model is a normalised Kong configuration: what drift compares.
+type model struct {
+	services  map[string]*service
+	routes    map[string]*route
+	consumers map[string][]string // username → sorted ACL groups
+}
+
+// service is a Kong service without server fields.
+type service struct {
+	Name string
+	// Fields are the service's own fields (protocol, host, port, path,
+	// tls_verify, timeouts), normalised.
+	Fields map[string]any
+	// Plugins are the plugins scoped to the service, by name.
+	Plugins map[string]plugin
+}
+
+// route is a Kong route with its effective plugins.
+type route struct {
+	// Name is the route's name, or "id:<id>" for an unnamed route.
+	Name, Service string
+	Fields        map[string]any
+	Tags          []string
+	// Plugins are the plugins scoped to the route, by name; effective
+	// resolves them with the service's and the global ones.
+	Plugins map[string]plugin
+}
+
+// plugin is one plugin instance.
+type plugin struct {
+	Name    string
+	Enabled bool
+	// Scope is "route", "service" or "global": where the instance is set.
+	Scope  string
+	Config map[string]any
+}
+
+// effective returns a route's plugins as Kong runs them: a route-scoped
+// instance wins over a service-scoped one, which wins over a global one.
+func (m *model) effective(r *route, global map[string]plugin) map[string]plugin {
+	out := map[string]plugin{}
+	for n, p := range global {
+		out[n] = p
+	}
+	if s := m.services[r.Service]; s != nil {
+		for n, p := range s.Plugins {
+			out[n] = p
+		}
+	}
+	for n, p := range r.Plugins {
+		out[n] = p
+	}
+	return out
+}
+
+// parsed is a model with its global plugins.
+type parsed struct {
+	model
+	global map[string]plugin
+}
+
+// routeDefaults are Kong's defaults for the route fields compared
+// (decK schema and Kong's routes schema).
+var routeDefaults = map[string]any{"https_redirect_status_code": float64(426), "strip_path": true, "preserve_host": false}
+
+// serverFields are fields Kong sets itself; they are never compared.
+var serverFields = []string{"id", "created_at", "updated_at", "ws_id"}
+
+// parseConfig reads a Kong configuration in any of the forms Kong
+// produces: a decK file (nested: services[].routes[].plugins[],
+// consumers[].acls[]), the flat export of GET /config (routes, plugins
+// and acls at the top level, foreign keys as ids), the same as JSON as
+// Fetch assembles it from the entity endpoints (foreign keys as
+// {"id": …}), or the Admin API's {"config": "<text>"} answer.
+func parseConfig(data []byte) (*parsed, error) {
+	top, err := decodeDoc(data)
+	if err != nil {
+		return nil, err
+	}
+	if text, ok := top["config"].(string); ok && len(top) == 1 {
+		if top, err = decodeDoc([]byte(text)); err != nil {
+			return nil, fmt.Errorf("the Admin API's config text: %w", err)
+		}
+	}
+	if _, ok := top["_format_version"]; !ok {
+		return nil, fmt.Errorf("not a Kong declarative configuration: no _format_version")
+	}
+	b := &builder{p: &parsed{model: model{services: map[string]*service{}, routes: map[string]*route{},
+		consumers: map[string][]string{}}, global: map[string]plugin{}},
+		svcByID: map[string]string{}, routeByID: map[string]string{}, consumerByID: map[string]string{}}
+	if err := b.build(top); err != nil {
+		return nil, err
+	}
+	for u := range b.p.consumers {
+		sort.Strings(b.p.consumers[u])
+		b.p.consumers[u] = slices.Compact(b.p.consumers[u])
+	}
+	return b.p, nil
+}
+
+// decodeDoc decodes one YAML or JSON document into generic values with
+// every number as float64.
+func decodeDoc(data []byte) (map[string]any, error) {
+	if t := bytes.TrimLeft(data, " \t\r\n"); len(t) > 0 && t[0] == '{' {
+		return decodeJSON(data)
+	}
+	dec := yaml.NewDecoder(bytes.NewReader(data))
+	var v any
+	if err := dec.Decode(&v); err != nil {
+		return nil, err
+	}
+	var extra any
+	if dec.Decode(&extra) == nil {
+		return nil, fmt.Errorf("more than one YAML document")
+	}
+	m, ok := norm(v).(map[string]any)
+	if !ok {
+		return nil, fmt.Errorf("want a mapping at the top level, got %T", v)
+	}
+	return m, nil
+}
+
+// decodeJSON decodes a JSON document (the Admin API's answers, the
+// entity endpoints as Fetch assembles them) with encoding/json, many
+// times faster than the YAML decoder on large configurations.
+func decodeJSON(data []byte) (map[string]any, error) {
+	dec := json.NewDecoder(bytes.NewReader(data))
+	var m map[string]any
+	if err := dec.Decode(&m); err != nil {
+		return nil, err
+	}
+	if dec.More() {
+		return nil, fmt.Errorf("more than one JSON document")
+	}
+	if m == nil {
+		return nil, fmt.Errorf("want an object at the top level")
+	}
+	return m, nil
+}
+
+// norm converts decoded YAML to the JSON data model: numbers float64,
+// mappings with string keys.
+func norm(v any) any {
+	switch x := v.(type) {
+	case map[string]any:
+		for k, e := range x {
+			x[k] = norm(e)
+		}
+		return x
+	case map[any]any:
+		out := make(map[string]any, len(x))
+		for k, e := range x {
+			out[fmt.Sprint(k)] = norm(e)
+		}
+		return out
+	case []any:
+		for i, e := range x {
+			x[i] = norm(e)
+		}
+		return x
+	case int:
+		return float64(x)
+	case int64:
+		return float64(x)
+	case uint64:
+		return float64(x)
+	case json.Number:
+		f, _ := x.Float64()
+		return f
+	}
+	return v
+}
+
+// builder resolves foreign keys while reading a configuration.
+type builder struct {
+	p                                *parsed
+	svcByID, routeByID, consumerByID map[string]string
+	pending                          []pendingPlugin
+}
+
+// pendingPlugin is a top-level plugin resolved once every entity is read.
+type pendingPlugin struct {
+	raw map[string]any
+	at  string
+}
+
+// build reads every entity of a top-level document.
+func (b *builder) build(top map[string]any) error {
+	for i, s := range list(top["services"]) {
+		if err := b.service(s, fmt.Sprintf("services[%d]", i)); err != nil {
+			return err
+		}
+	}
+	for i, r := range list(top["routes"]) {
+		if err := b.route(r, "", fmt.Sprintf("routes[%d]", i)); err != nil {
+			return err
+		}
+	}
+	for i, c := range list(top["consumers"]) {
+		if err := b.consumer(c, fmt.Sprintf("consumers[%d]", i)); err != nil {
+			return err
+		}
+	}
+	for i, a := range list(top["acls"]) {
+		if err := b.acl(a, "", fmt.Sprintf("acls[%d]", i)); err != nil {
+			return err
+		}
+	}
+	for i, p := range list(top["plugins"]) {
+		b.pending = append(b.pending, pendingPlugin{p, fmt.Sprintf("plugins[%d]", i)})
+	}
+	for _, pp := range b.pending {
+		if err := b.topPlugin(pp.raw, pp.at); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// list returns a generic list of mappings; other members are dropped.
+func list(v any) []map[string]any {
+	xs, _ := v.([]any)
+	out := make([]map[string]any, 0, len(xs))
+	for _, x := range xs {
+		if m, ok := x.(map[string]any); ok {
+			out = append(out, m)
+		}
+	}
+	return out
+}
+
+// fields copies an entity's own scalar and list fields, leaving out
+// server fields, nested entities and foreign keys.
+func fields(raw map[string]any, skip ...string) map[string]any {
+	out := map[string]any{}
+	for k, v := range raw {
+		if v == nil || slices.Contains(serverFields, k) || slices.Contains(skip, k) {
+			continue
+		}
+		out[k] = v
+	}
+	return out
+}
+
+// str returns a string field, "" when absent.
+func str(raw map[string]any, k string) string {
+	s, _ := raw[k].(string)
+	return s
+}
+
+// ref resolves a foreign key: an id string, {"id": …} or {"name": …}.
+func ref(v any, byID map[string]string) (string, bool) {
+	switch x := v.(type) {
+	case string:
+		if n, ok := byID[x]; ok {
+			return n, true
+		}
+		return x, true
+	case map[string]any:
+		if id, ok := x["id"].(string); ok {
+			n, ok := byID[id]
+			return n, ok
+		}
+		if n, ok := x["name"].(string); ok {
+			return n, true
+		}
+		if n, ok := x["username"].(string); ok {
+			return n, true
+		}
+	}
+	return "", false
+}
+
+// service reads a service and its nested routes and plugins.
+func (b *builder) service(raw map[string]any, at string) error {
+	name := str(raw, "name")
+	if name == "" {
+		name = "id:" + str(raw, "id")
+	}
+	if _, dup := b.p.services[name]; dup {
+		return fmt.Errorf("%s: service %q twice", at, name)
+	}
+	b.svcByID[str(raw, "id")] = name
+	b.p.services[name] = &service{Name: name, Fields: fields(raw, "name", "routes", "plugins", "tags", "enabled"),
+		Plugins: map[string]plugin{}}
+	if en, ok := raw["enabled"].(bool); ok && !en {
+		b.p.services[name].Fields["enabled"] = false
+	}
+	for i, r := range list(raw["routes"]) {
+		if err := b.route(r, name, fmt.Sprintf("%s.routes[%d]", at, i)); err != nil {
+			return err
+		}
+	}
+	for i, p := range list(raw["plugins"]) {
+		if err := b.addPlugin(b.p.services[name].Plugins, p, "service", fmt.Sprintf("%s.plugins[%d]", at, i)); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// route reads a route and its nested plugins; svc is the enclosing
+// service in a nested file.
+func (b *builder) route(raw map[string]any, svc, at string) error {
+	name := str(raw, "name")
+	if name == "" {
+		name = "id:" + str(raw, "id")
+	}
+	if svc == "" {
+		if s, ok := ref(raw["service"], b.svcByID); ok {
+			svc = s
+		}
+	}
+	if _, dup := b.p.routes[name]; dup {
+		return fmt.Errorf("%s: route %q twice", at, name)
+	}
+	b.routeByID[str(raw, "id")] = name
+	r := &route{Name: name, Service: svc, Fields: fields(raw, "name", "service", "plugins", "tags"), Plugins: map[string]plugin{}}
+	for k, v := range routeDefaults {
+		if _, ok := r.Fields[k]; !ok {
+			r.Fields[k] = v
+		}
+	}
+	tags, _ := raw["tags"].([]any)
+	for _, t := range tags {
+		if s, ok := t.(string); ok {
+			r.Tags = append(r.Tags, s)
+		}
+	}
+	b.p.routes[name] = r
+	for i, p := range list(raw["plugins"]) {
+		if err := b.addPlugin(r.Plugins, p, "route", fmt.Sprintf("%s.plugins[%d]", at, i)); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// consumer reads a consumer and its nested ACL groups.
+func (b *builder) consumer(raw map[string]any, at string) error {
+	u := str(raw, "username")
+	if u == "" {
+		u = "id:" + str(raw, "id")
+	}
+	b.consumerByID[str(raw, "id")] = u
+	if _, ok := b.p.consumers[u]; !ok {
+		b.p.consumers[u] = []string{}
+	}
+	for i, a := range list(raw["acls"]) {
+		if err := b.acl(a, u, fmt.Sprintf("%s.acls[%d]", at, i)); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// acl reads an ACL group membership.
+func (b *builder) acl(raw map[string]any, user, at string) error {
+	if user == "" {
+		u, ok := ref(raw["consumer"], b.consumerByID)
+		if !ok {
+			return fmt.Errorf("%s: ACL group of an unknown consumer", at)
+		}
+		user = u
+	}
+	b.p.consumers[user] = append(b.p.consumers[user], str(raw, "group"))
+	return nil
+}
+
+// topPlugin places a top-level plugin by its route, service or consumer.
+func (b *builder) topPlugin(raw map[string]any, at string) error {
+	if raw["consumer"] != nil || raw["consumer_group"] != nil {
+		// rampart scopes no plugin to a consumer: such an instance
+		// applies only to that consumer's requests; it is reported
+		// by name under the global scope so it is not lost.
+		return b.addPlugin(b.p.global, raw, "consumer", at)
+	}
+	if raw["route"] != nil {
+		n, ok := ref(raw["route"], b.routeByID)
+		if !ok || b.p.routes[n] == nil {
+			return fmt.Errorf("%s: plugin %s on an unknown route", at, str(raw, "name"))
+		}
+		return b.addPlugin(b.p.routes[n].Plugins, raw, "route", at)
+	}
+	if raw["service"] != nil {
+		n, ok := ref(raw["service"], b.svcByID)
+		if !ok || b.p.services[n] == nil {
+			return fmt.Errorf("%s: plugin %s on an unknown service", at, str(raw, "name"))
+		}
+		return b.addPlugin(b.p.services[n].Plugins, raw, "service", at)
+	}
+	return b.addPlugin(b.p.global, raw, "global", at)
+}
+
+// addPlugin records a plugin instance in into; Kong allows one instance
+// of a plugin per scope.
+func (b *builder) addPlugin(into map[string]plugin, raw map[string]any, scope, at string) error {
+	name := str(raw, "name")
+	if name == "" {
+		return fmt.Errorf("%s: plugin without a name", at)
+	}
+	key := name
+	if scope == "consumer" {
+		key = "consumer-scoped " + name
+	}
+	if _, dup := into[key]; dup {
+		return fmt.Errorf("%s: plugin %s twice in one scope", at, name)
+	}
+	cfg, _ := raw["config"].(map[string]any)
+	enabled := true
+	if e, ok := raw["enabled"].(bool); ok {
+		enabled = e
+	}
+	into[key] = plugin{Name: name, Enabled: enabled, Scope: scope, Config: canon(name, withDefaults(name, cfg))}
+	return nil
+}
