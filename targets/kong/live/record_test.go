@@ -106,26 +106,12 @@ func record(t testing.TB, deck []byte) flat {
 		}
 		f.Services = append(f.Services, stamp(svc, "service", name))
 		for _, r := range list(s["routes"]) {
-			rname := str(r, "name")
-			rt := map[string]any{"service": uuid("service", name), "strip_path": true, "preserve_host": false,
-				"regex_priority": float64(0), "path_handling": "v0", "https_redirect_status_code": float64(426),
-				"request_buffering": true, "response_buffering": true, "headers": nil, "snis": nil, "sources": nil,
-				"destinations": nil, "hosts": nil, "methods": nil, "tags": nil}
-			for k, v := range r {
-				if k != "plugins" {
-					rt[k] = v
-				}
-			}
-			f.Routes = append(f.Routes, stamp(rt, "route", rname))
-			for _, p := range list(r["plugins"]) {
-				pname := str(p, "name")
-				cfg, _ := p["config"].(map[string]any)
-				f.Plugins = append(f.Plugins, stamp(map[string]any{"name": pname, "route": uuid("route", rname),
-					"service": nil, "consumer": nil, "enabled": true, "instance_name": nil, "tags": p["tags"],
-					"protocols": []any{"grpc", "grpcs", "http", "https"}, "config": fill(cfg, schemaConfig(t, pname))},
-					"plugin", rname+"/"+pname))
-			}
+			recordRoute(t, &f, r, uuid("service", name), stamp)
 		}
+	}
+	// Top-level routes (rampart's catch-all per listener) have no service.
+	for _, r := range list(top["routes"]) {
+		recordRoute(t, &f, r, nil, stamp)
 	}
 	for _, c := range list(top["consumers"]) {
 		u := str(c, "username")
@@ -136,6 +122,30 @@ func record(t testing.TB, deck []byte) flat {
 		}
 	}
 	return f
+}
+
+// recordRoute adds a route and its plugins as Kong exports them; svc is
+// the service's id, or nil for a route without a service.
+func recordRoute(t testing.TB, f *flat, r map[string]any, svc any, stamp func(map[string]any, string, string) map[string]any) {
+	rname := str(r, "name")
+	rt := map[string]any{"service": svc, "strip_path": true, "preserve_host": false,
+		"regex_priority": float64(0), "path_handling": "v0", "https_redirect_status_code": float64(426),
+		"request_buffering": true, "response_buffering": true, "headers": nil, "snis": nil, "sources": nil,
+		"destinations": nil, "hosts": nil, "methods": nil, "tags": nil}
+	for k, v := range r {
+		if k != "plugins" {
+			rt[k] = v
+		}
+	}
+	f.Routes = append(f.Routes, stamp(rt, "route", rname))
+	for _, p := range list(r["plugins"]) {
+		pname := str(p, "name")
+		cfg, _ := p["config"].(map[string]any)
+		f.Plugins = append(f.Plugins, stamp(map[string]any{"name": pname, "route": uuid("route", rname),
+			"service": nil, "consumer": nil, "enabled": true, "instance_name": nil, "tags": p["tags"],
+			"protocols": []any{"grpc", "grpcs", "http", "https"}, "config": fill(cfg, schemaConfig(t, pname))},
+			"plugin", rname+"/"+pname))
+	}
 }
 
 // configAnswer is GET /config's answer for f in DB-less mode.
