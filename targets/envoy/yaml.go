@@ -1,0 +1,166 @@
+package envoy
+
+import (
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"io"
+	"regexp"
+	"strings"
+)
+
+// toYAML re-encodes a JSON document as block-style YAML, keeping key
+// order. It prints straight from the JSON tokens (yaml.v3's parse and
+// encode took most of a large build's time). Strings that are not simple
+// words — ":method", "@type", regular expressions, format commands, and
+// words YAML 1.1 reads as booleans or null — are double-quoted with JSON's
+// escapes, which YAML's double-quoted style shares, so every YAML parser,
+// not only Go's, reads them the same.
+func toYAML(jsonData []byte) ([]byte, error) {
+	dec := json.NewDecoder(bytes.NewReader(jsonData))
+	dec.UseNumber()
+	var out bytes.Buffer
+	y := &yamlPrinter{dec: dec, out: &out}
+	tok, err := dec.Token()
+	if err != nil {
+		return nil, fmt.Errorf("bootstrap JSON as YAML: %w", err)
+	}
+	if err := y.value(tok, 0, ""); err != nil {
+		return nil, fmt.Errorf("bootstrap JSON as YAML: %w", err)
+	}
+	if _, err := dec.Token(); err != io.EOF {
+		return nil, fmt.Errorf("bootstrap JSON as YAML: trailing data")
+	}
+	return out.Bytes(), nil
+}
+
+// yamlPrinter writes YAML block style from a JSON token stream.
+type yamlPrinter struct {
+	dec *json.Decoder
+	out *bytes.Buffer
+	// pending replaces the indentation of the next line: a list item's
+	// "- " marker, so the item's first line shares it.
+	pending string
+}
+
+// start begins a line at indent, or after the pending item marker.
+func (y *yamlPrinter) start(indent int) {
+	if y.pending != "" {
+		y.out.WriteString(y.pending)
+		y.pending = ""
+		return
+	}
+	y.out.WriteString(strings.Repeat(" ", indent))
+}
+
+// value prints the value starting with tok at indent; key, if not empty,
+// is its mapping key ("name:").
+func (y *yamlPrinter) value(tok json.Token, indent int, key string) error {
+	d, ok := tok.(json.Delim)
+	if !ok {
+		y.start(indent)
+		if key != "" {
+			y.out.WriteString(key + " ")
+		}
+		y.out.WriteString(scalar(tok) + "\n")
+		return nil
+	}
+	first, err := y.dec.Token()
+	if err != nil {
+		return err
+	}
+	if end, ok := first.(json.Delim); ok && (end == '}' || end == ']') {
+		y.start(indent)
+		if key != "" {
+			y.out.WriteString(key + " ")
+		}
+		y.out.WriteString(map[json.Delim]string{'{': "{}", '[': "[]"}[d] + "\n")
+		return nil
+	}
+	inner := indent
+	if key != "" {
+		y.start(indent)
+		y.out.WriteString(key + "\n")
+		inner = indent + 2
+	}
+	if d == '{' {
+		return y.mapping(first, inner)
+	}
+	return y.sequence(first, inner)
+}
+
+// mapping prints a mapping's entries at indent, from its first key token.
+func (y *yamlPrinter) mapping(tok json.Token, indent int) error {
+	for {
+		if d, ok := tok.(json.Delim); ok && d == '}' {
+			return nil
+		}
+		k, ok := tok.(string)
+		if !ok {
+			return fmt.Errorf("object key %v", tok)
+		}
+		v, err := y.dec.Token()
+		if err != nil {
+			return err
+		}
+		if err := y.value(v, indent, scalar(k)+":"); err != nil {
+			return err
+		}
+		if tok, err = y.dec.Token(); err != nil {
+			return err
+		}
+	}
+}
+
+// sequence prints a list's items at indent, from its first element token.
+func (y *yamlPrinter) sequence(tok json.Token, indent int) error {
+	for {
+		if d, ok := tok.(json.Delim); ok && d == ']' {
+			return nil
+		}
+		if y.pending != "" {
+			y.pending += "- " // a list as a list's first item: "- - x"
+		} else {
+			y.pending = strings.Repeat(" ", indent) + "- "
+		}
+		if err := y.value(tok, indent+2, ""); err != nil {
+			return err
+		}
+		var err error
+		if tok, err = y.dec.Token(); err != nil {
+			return err
+		}
+	}
+}
+
+// scalar prints a JSON scalar as YAML.
+func scalar(tok json.Token) string {
+	switch v := tok.(type) {
+	case nil:
+		return "null"
+	case bool:
+		if v {
+			return "true"
+		}
+		return "false"
+	case json.Number:
+		return v.String()
+	case string:
+		if simpleWord.MatchString(v) && !yamlReserved[strings.ToLower(v)] {
+			return v
+		}
+		var b bytes.Buffer
+		enc := json.NewEncoder(&b)
+		enc.SetEscapeHTML(false)
+		_ = enc.Encode(v) // a string always encodes
+		return strings.TrimSuffix(b.String(), "\n")
+	}
+	return fmt.Sprint(tok)
+}
+
+// simpleWord is a string YAML reads as itself when plain.
+var simpleWord = regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9._/-]*$`)
+
+// yamlReserved are plain words YAML 1.1 or 1.2 reads as booleans or null.
+var yamlReserved = map[string]bool{"y": true, "n": true, "yes": true, "no": true, "true": true,
+	"false": true, "on": true, "off": true, "null": true}
