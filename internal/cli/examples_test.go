@@ -8,6 +8,7 @@ import (
 	"testing"
 
 	"github.com/rampart-policy/rampart/internal/exampletest"
+	"github.com/rampart-policy/rampart/internal/gen"
 )
 
 // TestExamples vets every shipped example (no errors), builds it for every
@@ -51,5 +52,18 @@ func compareTrees(t *testing.T, a, b string) {
 	})
 	if n == 0 {
 		t.Error("build wrote no artifacts")
+	}
+}
+
+// TestGeneratedPolicyBuildsEveryTarget: what rampart-gen writes (and
+// make bench-compile builds) compiles for every target.
+func TestGeneratedPolicyBuildsEveryTarget(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "policy")
+	if err := gen.Write(dir, gen.Options{Routes: 45, KongWaivers: true}); err != nil {
+		t.Fatal(err)
+	}
+	var out, errb bytes.Buffer
+	if code := Main([]string{"build", "--target", "all", "-o", t.TempDir(), dir}, strings.NewReader(""), &out, &errb); code != ExitOK {
+		t.Fatalf("build --target all: exit %d\n%s", code, errb.String())
 	}
 }

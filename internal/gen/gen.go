@@ -39,6 +39,11 @@ type Options struct {
 	// Module is the CUE module path in cue.mod/module.cue; empty means
 	// "bench.local".
 	Module string
+	// KongWaivers adds targets.cue: Kong Enterprise, and waivers for Kong
+	// of what it cannot enforce, so `build --target all` builds every
+	// target (rampart-gen sets it; tests that set Kong's settings
+	// themselves leave it off).
+	KongWaivers bool
 }
 
 // File is one generated file, with a slash-separated path relative to
@@ -92,6 +97,11 @@ func Files(opts Options) ([]File, error) {
 	if err := add("policy.cue", policyFile(opts.Package), true); err != nil {
 		return nil, err
 	}
+	if opts.KongWaivers {
+		if err := add("targets.cue", targetsFile(opts.Package), true); err != nil {
+			return nil, err
+		}
+	}
 	nsvc := (opts.Routes + RoutesPerService - 1) / RoutesPerService
 	for j := range nsvc {
 		n := min(RoutesPerService, opts.Routes-j*RoutesPerService)
@@ -102,6 +112,26 @@ func Files(opts Options) ([]File, error) {
 	}
 	sortFiles(files)
 	return files, nil
+}
+
+// kongWaived are the controls Kong cannot enforce as the generated policy
+// states them (mTLS, hashed API keys, several certificates, one
+// rate-limiting plugin per route, …): waived for Kong only, as the
+// shipped examples do, so `build --target all` builds every target.
+var kongWaived = []string{"authFailures", "authn.apiKey", "authn.jwt", "authn.mtls", "authz.rules",
+	"ratelimit.apiKey", "ratelimit.header", "ratelimit.subject", "tls", "tls.mtls", "tls.upstream",
+	"validation.undeclared"}
+
+// targetsFile sets Kong's edition and waives, for Kong only, what it
+// cannot enforce.
+func targetsFile(pkg string) []byte {
+	var b strings.Builder
+	fmt.Fprintf(&b, "package %s\n\ntargets: kong: edition: \"enterprise\"\n\nwaivers: [\n", pkg)
+	for _, c := range kongWaived {
+		fmt.Fprintf(&b, "\t{control: %q, target: \"kong\", reason: \"generated policy: Kong cannot enforce this as the policy states it\", approver: \"bench@rampart.example\", expires: \"2099-12-31\"},\n", c)
+	}
+	b.WriteString("]\n")
+	return []byte(b.String())
 }
 
 // Write generates the policy into dir, creating it if needed. It refuses a

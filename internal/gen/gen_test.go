@@ -37,7 +37,7 @@ func TestRouteCount(t *testing.T) {
 		}
 		routes, services := 0, 0
 		for _, f := range files {
-			if strings.HasPrefix(f.Path, "cue.mod/") || f.Path == "policy.cue" {
+			if strings.HasPrefix(f.Path, "cue.mod/") || f.Path == "policy.cue" || f.Path == "targets.cue" {
 				continue
 			}
 			services++
@@ -69,5 +69,23 @@ func TestWrite(t *testing.T) {
 	}
 	if _, err := Files(Options{Routes: 0}); err == nil {
 		t.Error("Files with 0 routes succeeded")
+	}
+}
+
+// TestKongWaiversFile: with KongWaivers the generated policy
+// has targets.cue, without it none.
+func TestKongWaiversFile(t *testing.T) {
+	for _, on := range []bool{false, true} {
+		files, err := Files(Options{Routes: 3, KongWaivers: on})
+		if err != nil {
+			t.Fatal(err)
+		}
+		has := false
+		for _, f := range files {
+			has = has || f.Path == "targets.cue"
+		}
+		if has != on {
+			t.Errorf("KongWaivers %v: targets.cue present %v", on, has)
+		}
 	}
 }
