@@ -103,7 +103,7 @@ func (t *Target) Build(ctx context.Context, p *ir.Policy) ([]targetapi.Artifact,
 		name string
 		data []byte
 	}{{JSONFile, jsonData}, {YAMLFile, yamlData}} {
-		if err := Verify(a.data, bs); err != nil {
+		if err := verifyJSON(a.data, jsonData); err != nil {
 			return nil, fmt.Errorf("envoy: internal error: %s: %w", a.name, err)
 		}
 	}

@@ -15,21 +15,28 @@ import (
 // always gives the same bytes. The YAML is the same document in block
 // style.
 func Marshal(bs *bootstrapv3.Bootstrap) (jsonData, yamlData []byte, err error) {
+	if jsonData, err = marshalJSON(bs); err != nil {
+		return nil, nil, err
+	}
+	if yamlData, err = toYAML(jsonData); err != nil {
+		return nil, nil, err
+	}
+	return jsonData, yamlData, nil
+}
+
+// marshalJSON is Marshal's JSON alone: the form Verify compares.
+func marshalJSON(bs *bootstrapv3.Bootstrap) ([]byte, error) {
 	raw, err := protojson.MarshalOptions{UseProtoNames: true}.Marshal(bs)
 	if err != nil {
-		return nil, nil, fmt.Errorf("marshal bootstrap: %w", err)
+		return nil, fmt.Errorf("marshal bootstrap: %w", err)
 	}
 	var compact, indented bytes.Buffer
 	if err := json.Compact(&compact, raw); err != nil {
-		return nil, nil, err
+		return nil, err
 	}
 	if err := json.Indent(&indented, compact.Bytes(), "", "  "); err != nil {
-		return nil, nil, err
+		return nil, err
 	}
 	indented.WriteByte('\n')
-	yamlData, err = toYAML(indented.Bytes())
-	if err != nil {
-		return nil, nil, err
-	}
-	return indented.Bytes(), yamlData, nil
+	return indented.Bytes(), nil
 }

@@ -34,19 +34,24 @@ import (
 // JSON. (proto.Equal compares an Any's packed bytes, whose map order is
 // not canonical; the JSON form unpacks them.)
 func Verify(data []byte, want *bootstrapv3.Bootstrap) error {
+	wantJSON, err := marshalJSON(want)
+	if err != nil {
+		return err
+	}
+	return verifyJSON(data, wantJSON)
+}
+
+// verifyJSON is Verify against want's JSON, marshalled once by the caller.
+func verifyJSON(data, wantJSON []byte) error {
 	got, err := Parse(data)
 	if err != nil {
 		return err
 	}
-	a, _, err := Marshal(got)
+	a, err := marshalJSON(got)
 	if err != nil {
 		return err
 	}
-	b, _, err := Marshal(want)
-	if err != nil {
-		return err
-	}
-	if !bytes.Equal(a, b) {
+	if !bytes.Equal(a, wantJSON) {
 		return errors.New("the artifact does not parse back to the bootstrap it was written from")
 	}
 	return nil
