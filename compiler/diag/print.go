@@ -11,7 +11,11 @@ import (
 // raw underlying error.
 func PrintText(w io.Writer, l List, verbose bool) error {
 	for _, d := range l {
-		if _, err := fmt.Fprintf(w, "%s: %s %s: %s\n", d.Pos, d.Severity, d.Code, d.Message); err != nil {
+		where := d.Pos.String()
+		if d.Pos.File == "" {
+			where = "rampart" // no position: name the tool, as Go's tools do
+		}
+		if _, err := fmt.Fprintf(w, "%s: %s %s: %s\n", where, d.Severity, d.Code, d.Message); err != nil {
 			return err
 		}
 		for _, r := range d.Related {
