@@ -7,6 +7,8 @@ import (
 	"os"
 	"path/filepath"
 	"testing"
+
+	"github.com/rampart-policy/rampart/internal/reporoot"
 )
 
 // Min is how many example policies the repository ships at least; Dirs
@@ -17,7 +19,7 @@ const Min = 3
 // calling test's package directory (found by walking up to go.mod).
 func Dirs(t testing.TB) []string {
 	t.Helper()
-	root, err := repoRoot()
+	root, err := reporoot.Find()
 	if err != nil {
 		t.Fatalf("finding the repository root: %v", err)
 	}
@@ -41,23 +43,4 @@ func Dirs(t testing.TB) []string {
 		t.Fatalf("want at least %d example policies in %s/examples, found %v", Min, root, dirs)
 	}
 	return dirs
-}
-
-// repoRoot walks up from the working directory to the directory holding
-// go.mod.
-func repoRoot() (string, error) {
-	dir, err := os.Getwd()
-	if err != nil {
-		return "", err
-	}
-	for {
-		if _, err := os.Stat(filepath.Join(dir, "go.mod")); err == nil {
-			return dir, nil
-		}
-		parent := filepath.Dir(dir)
-		if parent == dir {
-			return "", os.ErrNotExist
-		}
-		dir = parent
-	}
 }

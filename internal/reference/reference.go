@@ -9,6 +9,8 @@ import (
 	"os"
 	"path/filepath"
 	"testing"
+
+	"github.com/rampart-policy/rampart/internal/reporoot"
 )
 
 // Env overrides where the reference data is.
@@ -21,7 +23,7 @@ func Dir(t testing.TB) string {
 	t.Helper()
 	dir := os.Getenv(Env)
 	if dir == "" {
-		root, err := repoRoot()
+		root, err := reporoot.Find()
 		if err != nil {
 			t.Fatalf("finding the repository root: %v", err)
 		}
@@ -37,23 +39,4 @@ func Dir(t testing.TB) string {
 func Path(t testing.TB, elem ...string) string {
 	t.Helper()
 	return filepath.Join(append([]string{Dir(t)}, elem...)...)
-}
-
-// repoRoot walks up from the working directory to the directory holding
-// go.mod.
-func repoRoot() (string, error) {
-	dir, err := os.Getwd()
-	if err != nil {
-		return "", err
-	}
-	for {
-		if _, err := os.Stat(filepath.Join(dir, "go.mod")); err == nil {
-			return dir, nil
-		}
-		parent := filepath.Dir(dir)
-		if parent == dir {
-			return "", os.ErrNotExist
-		}
-		dir = parent
-	}
 }

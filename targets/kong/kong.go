@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"slices"
-	"strings"
 
 	"github.com/rampart-policy/rampart/compiler/ir"
 	"github.com/rampart-policy/rampart/targets/internal/targetapi"
@@ -159,33 +158,11 @@ func (t *Target) Build(ctx context.Context, p *ir.Policy) ([]targetapi.Artifact,
 // unenforced fails the build on any need Capabilities lacks that no
 // waiver covers, so Build never silently drops a control even when
 // called without targets.Check.
-func (t *Target) unenforced(p *ir.Policy) error {
-	caps := t.Capabilities(p)
-	var missing []string
-	for _, n := range p.Needs() {
-		if _, ok := caps[n.Control]; ok || waived(p, n.Control, n.Route) {
-			continue
-		}
-		where := "the policy"
-		if n.Route != "" {
-			where = "route " + n.Route
-		}
-		missing = append(missing, n.Control+" on "+where)
-	}
-	if len(missing) > 0 {
-		return fmt.Errorf("kong: target kong cannot enforce %s", strings.Join(missing, ", "))
-	}
-	return nil
-}
+func (t *Target) unenforced(p *ir.Policy) error { return targetapi.Unenforced(t, p) }
 
 // waived reports whether a waiver excuses control on route for Kong.
 func waived(p *ir.Policy, control, route string) bool {
-	for _, w := range p.Waivers {
-		if w.Covers(control, "kong", route) {
-			return true
-		}
-	}
-	return false
+	return targetapi.Waived(p, control, "kong", route)
 }
 
 // gapErrors reports every route-level gap no waiver covers, one

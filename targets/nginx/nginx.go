@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 	"slices"
-	"strings"
 
 	"github.com/rampart-policy/rampart/compiler/ir"
 	"github.com/rampart-policy/rampart/targets/internal/targetapi"
@@ -141,31 +140,9 @@ func (t *Target) Build(ctx context.Context, p *ir.Policy) ([]targetapi.Artifact,
 // unenforced fails the build on any control the policy needs that nginx
 // does not enforce and no waiver covers: Build never writes a config
 // that silently drops a control, even when called without targets.Check.
-func (t *Target) unenforced(p *ir.Policy) error {
-	caps := t.Capabilities(p)
-	var missing []string
-	for _, n := range p.Needs() {
-		if _, ok := caps[n.Control]; ok || waived(p, n.Control, n.Route) {
-			continue
-		}
-		where := "the policy"
-		if n.Route != "" {
-			where = "route " + n.Route
-		}
-		missing = append(missing, n.Control+" on "+where)
-	}
-	if len(missing) > 0 {
-		return fmt.Errorf("nginx: target nginx cannot enforce %s", strings.Join(missing, ", "))
-	}
-	return nil
-}
+func (t *Target) unenforced(p *ir.Policy) error { return targetapi.Unenforced(t, p) }
 
 // waived reports whether a waiver excuses control on route for nginx.
 func waived(p *ir.Policy, control, route string) bool {
-	for _, w := range p.Waivers {
-		if w.Covers(control, "nginx", route) {
-			return true
-		}
-	}
-	return false
+	return targetapi.Waived(p, control, "nginx", route)
 }

@@ -5,6 +5,8 @@ package targetapi
 
 import (
 	"context"
+	"fmt"
+	"strings"
 
 	"github.com/rampart-policy/rampart/compiler/ir"
 )
@@ -52,3 +54,37 @@ func (e *RouteError) Error() string { return "route " + e.Route + ": " + e.Err.E
 
 // Unwrap returns the underlying error.
 func (e *RouteError) Unwrap() error { return e.Err }
+
+// Unenforced fails a build on any control the policy needs that t's
+// Capabilities lack and no waiver covers, so a target's Build never
+// writes output that silently drops a control, even when called without
+// targets.Check. The error starts with the target's name.
+func Unenforced(t Target, p *ir.Policy) error {
+	caps := t.Capabilities(p)
+	var missing []string
+	for _, n := range p.Needs() {
+		if _, ok := caps[n.Control]; ok || Waived(p, n.Control, t.Name(), n.Route) {
+			continue
+		}
+		where := "the policy"
+		if n.Route != "" {
+			where = "route " + n.Route
+		}
+		missing = append(missing, n.Control+" on "+where)
+	}
+	if len(missing) > 0 {
+		return fmt.Errorf("%s: target %s cannot enforce %s", t.Name(), t.Name(), strings.Join(missing, ", "))
+	}
+	return nil
+}
+
+// Waived reports whether a waiver of p excuses control on route (or
+// policy-wide, for an empty route) for target.
+func Waived(p *ir.Policy, control, target, route string) bool {
+	for _, w := range p.Waivers {
+		if w.Covers(control, target, route) {
+			return true
+		}
+	}
+	return false
+}
