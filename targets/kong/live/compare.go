@@ -161,9 +161,10 @@ func (c *comparer) plugins(at drift.At, prefix string, want, got map[string]plug
 	for _, name := range sortedKeys(got) {
 		if _, ok := want[name]; !ok {
 			g := got[name]
+			sev, why := unexpectedPluginSeverity(g.Name)
 			c.d.Add(withCtl(at, pluginControl(g.Name, g.Config), "plugins["+name+"]"), prefix+"plugin "+name,
-				drift.Finding{Direction: drift.Unexpected, Severity: drift.Neutral, Actual: name,
-					Message: fmt.Sprintf("%splugin %s (%s scope) is in live but not in the policy", prefix, name, g.Scope)})
+				drift.Finding{Direction: drift.Unexpected, Severity: sev, Actual: name,
+					Message: fmt.Sprintf("%splugin %s (%s scope) is in live but not in the policy%s", prefix, name, g.Scope, why)})
 		}
 	}
 }
@@ -343,4 +344,22 @@ func only(v any, keys []string) map[string]any {
 		}
 	}
 	return out
+}
+
+// observers are plugins that only observe traffic: added live, they are
+// reported but do not weaken the policy.
+var observers = map[string]bool{"prometheus": true, "correlation-id": true, "zipkin": true,
+	"opentelemetry": true, "statsd": true, "datadog": true}
+
+// unexpectedPluginSeverity rates a plugin the policy does not set. One
+// rampart emits adds a control of a kind the policy knows (an extra
+// limit, an extra authentication) and is neutral, as is an observer; any
+// other plugin — pre-function runs arbitrary Lua, request-transformer
+// rewrites what the upstream sees — can undo a control rampart cannot
+// see, so it is a weakening (fail closed).
+func unexpectedPluginSeverity(name string) (drift.Severity, string) {
+	if _, known := specs[name]; known || observers[name] {
+		return drift.Neutral, ""
+	}
+	return drift.Weakening, " (rampart cannot tell that the policy's controls still hold with it)"
 }

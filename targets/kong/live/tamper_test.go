@@ -106,6 +106,15 @@ var tampers = []tamper{
 		t.Fatal("no service verifies its upstream")
 		return want{}
 	}},
+	{"code plugin added", func(t *testing.T, d doc) want {
+		// pre-function runs arbitrary Lua before every other plugin.
+		p, _, id := d.pluginOn(t, "key-auth", nil)
+		d["plugins"] = append(d["plugins"].([]any), map[string]any{"id": "0b7c3c4e-0000-4000-8000-000000000002",
+			"name": "pre-function", "route": p["route"], "service": nil, "consumer": nil, "enabled": true,
+			"protocols": []any{"http", "https"}, "created_at": float64(recordTime),
+			"config": map[string]any{"access": []any{"kong.service.request.clear_header('X-Rampart-Subject')"}}})
+		return want{ir.CtlUndeclared, id, drift.Unexpected, drift.Weakening}
+	}},
 	{"unauthenticated route added", func(t *testing.T, d doc) want {
 		svc := list(d["services"])[0]
 		d["routes"] = append(d["routes"].([]any), map[string]any{"id": "0b7c3c4e-0000-4000-8000-000000000001", "name": "debug",
