@@ -3,7 +3,6 @@ package live
 import (
 	"context"
 	"fmt"
-	"io"
 	"net/http"
 	"os"
 	"strings"
@@ -49,25 +48,12 @@ func (l *Live) Fetch(ctx context.Context, source string) ([]byte, error) {
 			url += "?" + q
 		}
 	}
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, url, nil)
+	status, body, err := drift.Get(ctx, l.Client, url, "", maxDump)
 	if err != nil {
 		return nil, fmt.Errorf("envoy live source: %w", err)
 	}
-	c := l.Client
-	if c == nil {
-		c = http.DefaultClient
-	}
-	resp, err := c.Do(req)
-	if err != nil {
-		return nil, fmt.Errorf("envoy live source: %w", err)
-	}
-	defer resp.Body.Close()
-	body, err := io.ReadAll(io.LimitReader(resp.Body, maxDump))
-	if err != nil {
-		return nil, fmt.Errorf("envoy live source: %w", err)
-	}
-	if resp.StatusCode != http.StatusOK {
-		return nil, fmt.Errorf("envoy live source: GET %s: %s: %s", url, resp.Status, strings.TrimSpace(string(body)))
+	if status != http.StatusOK {
+		return nil, fmt.Errorf("envoy live source: GET %s: status %d: %s", url, status, drift.ErrorBody(body))
 	}
 	return body, nil
 }

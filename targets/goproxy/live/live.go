@@ -5,7 +5,6 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"io"
 	"net/http"
 	"os"
 	"strings"
@@ -50,28 +49,12 @@ func (l *Live) Fetch(ctx context.Context, source string) ([]byte, error) {
 	if !strings.HasSuffix(url, "/config") {
 		url += "/config"
 	}
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, url, nil)
+	status, body, err := drift.Get(ctx, l.Client, url, "", maxConfig)
 	if err != nil {
 		return nil, fmt.Errorf("goproxy live source: %w", err)
 	}
-	c := l.Client
-	if c == nil {
-		c = http.DefaultClient
-	}
-	resp, err := c.Do(req)
-	if err != nil {
-		return nil, fmt.Errorf("goproxy live source: %w", err)
-	}
-	defer resp.Body.Close()
-	body, err := io.ReadAll(io.LimitReader(resp.Body, maxConfig))
-	if err != nil {
-		return nil, fmt.Errorf("goproxy live source: %w", err)
-	}
-	if resp.StatusCode != http.StatusOK {
-		if len(body) > maxErrorBody {
-			body = append(body[:maxErrorBody], "…"...)
-		}
-		return nil, fmt.Errorf("goproxy live source: GET %s: %s: %s", url, resp.Status, strings.TrimSpace(string(body)))
+	if status != http.StatusOK {
+		return nil, fmt.Errorf("goproxy live source: GET %s: status %d: %s", url, status, drift.ErrorBody(body))
 	}
 	return body, nil
 }

@@ -5,10 +5,11 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
 	"net/http"
 	"net/url"
 	"strings"
+
+	"github.com/rampart-policy/rampart/drift"
 )
 
 // maxBody bounds each Admin API response read.
@@ -72,7 +73,7 @@ func (a *admin) config(ctx context.Context) ([]byte, error) {
 	case http.StatusBadRequest, http.StatusNotFound, http.StatusMethodNotAllowed:
 		return nil, errDBMode
 	}
-	return nil, fmt.Errorf("GET /config: status %d: %s", status, strings.TrimSpace(string(body)))
+	return nil, fmt.Errorf("GET /config: status %d: %s", status, drift.ErrorBody(body))
 }
 
 // page is one page of an Admin API collection.
@@ -98,7 +99,7 @@ func (a *admin) collection(ctx context.Context, name string) ([]json.RawMessage,
 			return nil, err
 		}
 		if status != http.StatusOK {
-			return nil, fmt.Errorf("GET %s: status %d: %s", next, status, strings.TrimSpace(string(body)))
+			return nil, fmt.Errorf("GET %s: status %d: %s", next, status, drift.ErrorBody(body))
 		}
 		var pg page
 		if err := json.Unmarshal(body, &pg); err != nil || pg.Data == nil {
@@ -141,16 +142,5 @@ func (a *admin) resolve(next string) (string, error) {
 
 // get performs one GET and reads its body.
 func (a *admin) get(ctx context.Context, u string) (int, []byte, error) {
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, u, nil)
-	if err != nil {
-		return 0, nil, err
-	}
-	req.Header.Set("Accept", "application/json")
-	resp, err := a.c.Do(req)
-	if err != nil {
-		return 0, nil, err
-	}
-	defer resp.Body.Close()
-	body, err := io.ReadAll(io.LimitReader(resp.Body, maxBody))
-	return resp.StatusCode, body, err
+	return drift.Get(ctx, a.c, u, "application/json", maxBody)
 }
