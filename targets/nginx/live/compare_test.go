@@ -148,3 +148,33 @@ func TestCompareRemovedOneOfTwoLimits(t *testing.T) {
 		t.Errorf("got %s %s %q at %s (%s); want the token-per-ip limit (zone rampart_rl6) missing", f.Direction, f.Severity, f.Expected, f.Origin.Path, f.Route)
 	}
 }
+
+// TestCompareLiveCredentialNotPrinted: a literal token added live in a
+// proxy_set_header is found, but its value never appears in a finding.
+func TestCompareLiveCredentialNotPrinted(t *testing.T) {
+	p := golden.ReadIR(t, "../testdata/full.ir.yaml")
+	arts, err := nginx.New().Build(context.Background(), p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	conf := string(arts[0].Data)
+	old := `            proxy_set_header "X-Rampart-Roles" "$rampart_roles";`
+	if !strings.Contains(conf, old) {
+		t.Fatalf("fixture lacks %q", old)
+	}
+	live := strings.Replace(conf, old, old+"\n            proxy_set_header Authorization \"Bearer s3cr3t-t0ken\";", 1)
+	r, err := New().Compare(context.Background(), p, []byte(live))
+	if err != nil {
+		t.Fatal(err)
+	}
+	found := false
+	for _, f := range r.Findings {
+		if strings.Contains(f.Actual+f.Expected+f.Message, "s3cr3t") {
+			t.Errorf("a finding prints the live credential: %+v", f)
+		}
+		found = found || strings.Contains(f.Path, "proxy_set_header[authorization]") || strings.Contains(strings.ToLower(f.Path), "authorization")
+	}
+	if !found {
+		t.Errorf("the added header was not reported: %+v", r.Findings)
+	}
+}

@@ -2,6 +2,8 @@ package live
 
 import (
 	"cmp"
+	"crypto/sha256"
+	"encoding/hex"
 	"fmt"
 	"slices"
 	"strconv"
@@ -179,6 +181,23 @@ func proxyHeaderControl(name string) string {
 	return ir.CtlHeaders
 }
 
+// shownHeader is a proxy_set_header value as findings show it: a header
+// that may carry a credential (a live config can hold a literal token) is
+// shown as a fingerprint, so a change is still seen but the value never
+// reaches drift output or CI logs. nginx variables ($…) are shown as is.
+func shownHeader(name, v string) string {
+	n := strings.ToLower(name)
+	secret := n == "cookie"
+	for _, w := range []string{"auth", "key", "token", "secret", "password", "session"} {
+		secret = secret || strings.Contains(n, w)
+	}
+	if v == "" || !secret || (strings.HasPrefix(v, "$") && !strings.ContainsAny(v, " \t")) {
+		return v
+	}
+	sum := sha256.Sum256([]byte(v))
+	return "[redacted sha256:" + hex.EncodeToString(sum[:6]) + "]"
+}
+
 // proxyHeaders compares the effective proxy_set_header fields (a field
 // missing or changed weakens: a client could then send its own value,
 // e.g. X-Rampart-Roles; an extra one is neutral) and the proxy_hide_header
@@ -187,12 +206,12 @@ func proxyHeaderControl(name string) string {
 func (c *comparer) proxyHeaders(at drift.At, r *ir.Route, wl, gl *location) {
 	for _, name := range sortedKeys(wl.proxyHeaders) {
 		a := c.originAt(with(at, proxyHeaderControl(name), "proxy_set_header["+name+"]"), r, ir.Origin{})
-		c.d.Value(a, "proxy_set_header "+name, wl.proxyHeaders[name], gl.proxyHeaders[name], drift.AnyWeakens)
+		c.d.Value(a, "proxy_set_header "+name, shownHeader(name, wl.proxyHeaders[name]), shownHeader(name, gl.proxyHeaders[name]), drift.AnyWeakens)
 	}
 	for _, name := range sortedKeys(gl.proxyHeaders) {
 		if _, ok := wl.proxyHeaders[name]; !ok {
 			a := c.originAt(with(at, proxyHeaderControl(name), "proxy_set_header["+name+"]"), r, ir.Origin{})
-			c.d.Value(a, "proxy_set_header "+name, "", gl.proxyHeaders[name], drift.HigherWeakens)
+			c.d.Value(a, "proxy_set_header "+name, "", shownHeader(name, gl.proxyHeaders[name]), drift.HigherWeakens)
 		}
 	}
 	byCtl := func(names []string) map[string][]string {
