@@ -51,7 +51,7 @@ func TestSARIFValid(t *testing.T) {
 	}
 	for _, rs := range [][]Result{sample(), {}} {
 		var buf bytes.Buffer
-		if err := WriteSARIF(&buf, rs); err != nil {
+		if err := WriteSARIF(&buf, rs, SARIFOptions{Root: "."}); err != nil {
 			t.Fatal(err)
 		}
 		doc, err := jsonschema.UnmarshalJSON(bytes.NewReader(buf.Bytes()))
@@ -63,12 +63,18 @@ func TestSARIFValid(t *testing.T) {
 		}
 	}
 	var buf bytes.Buffer
-	WriteSARIF(&buf, sample())
+	WriteSARIF(&buf, sample(), SARIFOptions{Root: "."})
 	var log struct {
 		Runs []struct {
+			Tool struct{ Driver struct{ Rules []struct{ ID string } } }
 			Results []struct {
 				RuleID, Level string
-				Locations     []json.RawMessage
+				RuleIndex     int
+				Locations     []struct {
+					PhysicalLocation struct {
+						ArtifactLocation struct{ URI, URIBaseID string }
+					}
+				}
 			}
 		}
 	}
@@ -76,6 +82,17 @@ func TestSARIFValid(t *testing.T) {
 	rs := log.Runs[0].Results
 	if len(rs) != 2 || rs[0].RuleID != "headers" || rs[1].Level != "error" || len(rs[1].Locations) != 1 {
 		t.Errorf("results: %+v", rs)
+	}
+	// Each result's ruleIndex names its rule; a location is relative to
+	// the root under %SRCROOT%, as code scanning resolves it.
+	rules := log.Runs[0].Tool.Driver.Rules
+	for _, r := range rs {
+		if r.RuleIndex >= len(rules) || rules[r.RuleIndex].ID != r.RuleID {
+			t.Errorf("result %s has ruleIndex %d; rules %+v", r.RuleID, r.RuleIndex, rules)
+		}
+	}
+	if a := rs[1].Locations[0].PhysicalLocation.ArtifactLocation; a.URI != "policy.cue" || a.URIBaseID != "%SRCROOT%" {
+		t.Errorf("location %+v, want policy.cue under %%SRCROOT%%", a)
 	}
 	// A schema check that must be able to fail: a broken level is refused.
 	bad := strings.Replace(buf.String(), `"level": "error"`, `"level": "fatal"`, 1)

@@ -6,6 +6,8 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
+
+	"github.com/rampart-policy/rampart/internal/sarif"
 )
 
 // PrintGitHub writes diagnostics as GitHub Actions workflow commands
@@ -29,7 +31,7 @@ func githubCommand(d Diagnostic, root string) string {
 	if d.Pos.IsValid() {
 		file := d.Pos.File
 		if root != "" && !strings.HasPrefix(file, "rampart.dev/") {
-			if r, err := relPath(root, file); err == nil && !strings.HasPrefix(r, "..") {
+			if r, err := sarif.RelPath(root, file); err == nil && !strings.HasPrefix(r, "..") {
 				file = r
 			}
 		}

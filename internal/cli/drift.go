@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/spf13/cobra"
+	"github.com/spf13/pflag"
 
 	"github.com/rampart-policy/rampart/compiler"
 	"github.com/rampart-policy/rampart/compiler/diag"
@@ -49,9 +50,10 @@ func (e cleanError) Unwrap() error { return e.err }
 
 // driftOpts are drift's flags.
 type driftOpts struct {
-	target, live, sources, format string
-	parallel                      int
-	timeout                       time.Duration
+	target, live, sources string
+	out                   outputOpts
+	parallel              int
+	timeout               time.Duration
 }
 
 func newDriftCmd(s *streams) *cobra.Command {
@@ -86,7 +88,7 @@ parallel with a progress line per source on stderr.`,
 	f.StringVar(&o.target, "target", "", "target whose live configuration is read: "+liveNames())
 	f.StringVar(&o.live, "live", "", "live source (see above)")
 	f.StringVar(&o.sources, "sources", "", `file of "TARGET SOURCE" lines to compare in parallel`)
-	f.StringVar(&o.format, "format", "text", "output format: text, json or sarif")
+	o.out.flags(f)
 	f.IntVar(&o.parallel, "parallel", 4, "sources compared at once")
 	f.DurationVar(&o.timeout, "timeout", 60*time.Second, "time allowed per source")
 	cmd.SetFlagErrorFunc(func(_ *cobra.Command, err error) error { return driftError(err) })
@@ -114,8 +116,8 @@ func liveFor(name string) (drift.Live, error) {
 
 // runDrift compiles the policy, runs every source and prints the results.
 func runDrift(ctx context.Context, s *streams, o driftOpts, dir string) error {
-	if !slices.Contains([]string{"text", "json", "sarif"}, o.format) {
-		return driftError(fmt.Errorf("--format %q: want text, json or sarif", o.format))
+	if !slices.Contains([]string{"text", "json", "sarif"}, o.out.format) {
+		return driftError(fmt.Errorf("--format %q: want text, json or sarif", o.out.format))
 	}
 	lines, err := driftSources(o)
 	if err != nil {
@@ -138,7 +140,7 @@ func runDrift(ctx context.Context, s *streams, o driftOpts, dir string) error {
 		progress = s.err
 	}
 	outs := drift.RunAll(ctx, jobs, o.parallel, o.timeout, progress)
-	return writeOutcomes(s, o.format, outs)
+	return writeOutcomes(s, o.out, outs)
 }
 
 // driftSources reads --sources or --target/--live.
@@ -188,9 +190,18 @@ func compileForDrift(ctx context.Context, s *streams, dir string) (*ir.Policy, e
 	return p, nil
 }
 
+// outputOpts are the output flags drift and probe share.
+type outputOpts struct{ format, root string }
+
+// flags registers --format and --root.
+func (o *outputOpts) flags(f *pflag.FlagSet) {
+	f.StringVar(&o.format, "format", "text", "output format: text, json or sarif")
+	f.StringVar(&o.root, "root", ".", "directory that sarif locations are relative to")
+}
+
 // writeOutcomes prints results in the chosen format and picks the exit code:
 // any source that failed is an error (1), else any drift is 2.
-func writeOutcomes(s *streams, format string, outs []drift.Outcome) error {
+func writeOutcomes(s *streams, o outputOpts, outs []drift.Outcome) error {
 	var rs []drift.Result
 	var errs []error
 	for _, o := range outs {
@@ -201,11 +212,11 @@ func writeOutcomes(s *streams, format string, outs []drift.Outcome) error {
 		rs = append(rs, o.Result)
 	}
 	var err error
-	switch format {
+	switch o.format {
 	case "json":
 		err = drift.WriteJSON(s.out, rs)
 	case "sarif":
-		err = drift.WriteSARIF(s.out, rs)
+		err = drift.WriteSARIF(s.out, rs, drift.SARIFOptions{Root: o.root})
 	default:
 		err = drift.WriteText(s.out, rs, colour(s.out))
 	}

@@ -15,7 +15,8 @@ import (
 
 func newProbeCmd(s *streams) *cobra.Command {
 	var o probe.Options
-	var format, keyRef string
+	var out outputOpts
+	var keyRef string
 	cmd := &cobra.Command{
 		Use:   "probe [--host NAME] [--listener NAME] [--api-key-ref REF] [--format text|json|sarif] URL PATH",
 		Short: "Check a live endpoint against the policy from the outside",
@@ -36,8 +37,8 @@ whose rules do not allow its roles, which must answer 403. Exit 0: every check p
 			return nil
 		},
 		RunE: func(cmd *cobra.Command, args []string) error {
-			if !slices.Contains([]string{"text", "json", "sarif"}, format) {
-				return driftError(fmt.Errorf("--format %q: want text, json or sarif", format))
+			if !slices.Contains([]string{"text", "json", "sarif"}, out.format) {
+				return driftError(fmt.Errorf("--format %q: want text, json or sarif", out.format))
 			}
 			o.URL = args[0]
 			if keyRef != "" {
@@ -47,13 +48,13 @@ whose rules do not allow its roles, which must answer 403. Exit 0: every check p
 				}
 				o.APIKey = key
 			}
-			return runProbe(cmd.Context(), s, o, format, args[1])
+			return runProbe(cmd.Context(), s, o, out, args[1])
 		},
 	}
 	f := cmd.Flags()
 	f.StringVar(&o.Host, "host", "", "host name sent as SNI and Host (default: the listener's first host)")
 	f.StringVar(&o.Listener, "listener", "", "policy listener the URL serves (default: by host, then port)")
-	f.StringVar(&format, "format", "text", "output format: text, json or sarif")
+	out.flags(f)
 	f.DurationVar(&o.Timeout, "timeout", time.Minute, "time allowed for the whole probe")
 	f.StringVar(&keyRef, "api-key-ref", "", "env:NAME or file:PATH holding a consumer's API key: routes whose rules do not allow its roles must answer 403")
 	f.BoolVar(&o.SkipRateLimit, "skip-rate-limit", false, "do not probe the rate limit")
@@ -62,11 +63,11 @@ whose rules do not allow its roles, which must answer 403. Exit 0: every check p
 }
 
 // runProbe compiles the policy, probes and reports.
-func runProbe(ctx context.Context, s *streams, o probe.Options, format, dir string) error {
+func runProbe(ctx context.Context, s *streams, o probe.Options, out outputOpts, dir string) error {
 	p, err := compileForDrift(ctx, s, dir)
 	if err != nil {
 		return err
 	}
 	r, err := probe.Run(ctx, p, o)
-	return writeOutcomes(s, format, []drift.Outcome{{Job: drift.Job{Target: "probe", Source: o.URL}, Result: r, Err: err}})
+	return writeOutcomes(s, out, []drift.Outcome{{Job: drift.Job{Target: "probe", Source: o.URL}, Result: r, Err: err}})
 }
