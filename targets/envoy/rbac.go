@@ -10,6 +10,7 @@ import (
 	matcherv3 "github.com/envoyproxy/go-control-plane/envoy/type/matcher/v3"
 
 	"github.com/rampart-policy/rampart/compiler/ir"
+	"github.com/rampart-policy/rampart/targets/internal/dn"
 )
 
 // nativeRules reports whether rbac can enforce every route's rules: each
@@ -166,7 +167,7 @@ func subjectPrincipal(l *ir.Listener) *rbacconfigv3.Principal {
 	}
 	var alts []string
 	for _, s := range l.TLS.ClientAuth.Subjects {
-		alts = append(alts, regexp.QuoteMeta(escapeDN(s)))
+		alts = append(alts, regexp.QuoteMeta(dn.Escape(s)))
 	}
 	// the whole header value must match (RE2 FullMatch): Envoy sets
 	// Hash=...;Subject="..." (By=... first when its own certificate has a
@@ -181,11 +182,6 @@ func subjectPrincipal(l *ir.Listener) *rbacconfigv3.Principal {
 
 // xfcc is the header Envoy sets from the verified client certificate.
 const xfcc = "x-forwarded-client-cert"
-
-// escapeDN escapes a subject value as RFC 2253 prints it.
-func escapeDN(s string) string {
-	return strings.NewReplacer(`\`, `\\`, `,`, `\,`, `+`, `\+`, `"`, `\"`, `<`, `\<`, `>`, `\>`, `;`, `\;`, `=`, `\=`).Replace(s)
-}
 
 // methodsPermission allows the rule's methods, or any (the route's own
 // method match already limits them).

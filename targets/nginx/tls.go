@@ -6,6 +6,7 @@ import (
 	"strings"
 
 	"github.com/rampart-policy/rampart/compiler/ir"
+	"github.com/rampart-policy/rampart/targets/internal/dn"
 )
 
 // protocols maps IR versions to nginx's names.
@@ -156,10 +157,10 @@ func (e *emitter) subjectCheck(l *ir.Listener) []Directive {
 		WithComment("a client certificate's subject must be one of the listener's subjects")}
 }
 
-// escapeDN regex-escapes a subject as RFC 2253 prints it.
+// escapeDN regex-escapes a subject as $ssl_client_s_dn prints it
+// (RFC 2253, see dn.Escape).
 func escapeDN(s string) string {
-	r := strings.NewReplacer(`\`, `\\`, `,`, `\,`, `+`, `\+`, `"`, `\"`, `<`, `\<`, `>`, `\>`, `;`, `\;`, `=`, `\=`)
-	return quoteMeta(r.Replace(s))
+	return quoteMeta(dn.Escape(s))
 }
 
 // hstsValue renders the Strict-Transport-Security value.
