@@ -27,7 +27,7 @@ func (r *Report) TargetScope() string {
 	case sameSet(got, deploy):
 		return names + ": the targets the policy is deployed to (targets.deploy)"
 	}
-	return names + ", not the targets the policy is deployed to (targets.deploy: " + strings.Join(deploy, ", ") + ")"
+	return names + "; the policy is deployed to " + strings.Join(deploy, ", ") + " (targets.deploy)"
 }
 
 // sameSet reports whether a and b hold the same names.

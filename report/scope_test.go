@@ -33,7 +33,7 @@ func TestDeployedTargetsOnly(t *testing.T) {
 	if withKong.Summary.Counts[Waived] == 0 || withKong.Summary.Score >= r.Summary.Score {
 		t.Errorf("with Kong: %d waived, score %s; deployed only: score %s", withKong.Summary.Counts[Waived], withKong.Summary.Percent(), r.Summary.Percent())
 	}
-	if got, want := withKong.TargetScope(), "goproxy, nginx, kong, not the targets the policy is deployed to (targets.deploy: goproxy, nginx)"; got != want {
+	if got, want := withKong.TargetScope(), "goproxy, nginx, kong; the policy is deployed to goproxy, nginx (targets.deploy)"; got != want {
 		t.Errorf("TargetScope = %q, want %q", got, want)
 	}
 }
