@@ -45,7 +45,9 @@ directory, the repository root in CI).`,
 				if err != nil {
 					return usageError(err)
 				}
-				diags = append(diags, deployChecks(p, diags)...).Sort()
+				if ds := deployChecks(p, diags); len(ds) > 0 {
+					diags = append(diags, ds...).Sort()
+				}
 				all = append(all, diags...)
 				suites = append(suites, diag.JUnitSuite{Name: dir, Diags: diags})
 			}
