@@ -19,6 +19,7 @@ func (d *differ) policy() {
 	d.logging()
 	d.waivers()
 	d.targets(where{origin: d.fallback}, b.Targets, h.Targets)
+	d.deploy(b.Targets.Deploy, h.Targets.Deploy)
 }
 
 // targets compares per-gateway settings; they change where enforcement

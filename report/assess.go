@@ -22,7 +22,7 @@ type Input struct {
 	// Framework is a framework id (FrameworkIDs).
 	Framework string
 	// Targets are the targets whose capabilities and artifacts are evidence,
-	// normally targets.All().
+	// normally targets.Deployed(Policy).
 	Targets []targets.Target
 	// Runs are drift and probe results (drift.ReadJSON).
 	Runs []drift.Result
@@ -49,10 +49,10 @@ func Assess(ctx context.Context, in Input) (*Report, error) {
 	rep := &Report{
 		Framework: FrameworkInfo{ID: fw.ID, Title: fw.Title, Version: CatalogueVersion, Link: fw.Link, Catalog: cmp.Or(fw.Catalog, fw.Link), Notice: fw.Notice},
 		Policy: PolicyInfo{Name: p.Name, Owner: p.Owner, Purpose: p.Purpose, Baselines: p.Baselines, Sources: p.Sources,
-			ImportsBaseline: slices.ContainsFunc(p.Baselines, func(b ir.Baseline) bool { return b.ID == fw.ID })},
+			ImportsBaseline: slices.ContainsFunc(p.Baselines, func(b ir.Baseline) bool { return b.ID == fw.ID }), Deploy: p.DeclaredTargets()},
 		Timestamp:  rfc3339(in.Timestamp),
 		AssessedOn: shown,
-		Waivers:    waivers(p, today),
+		Waivers:    waivers(p, today, in.Targets),
 		Runs:       runs(in.Runs),
 	}
 	e := newEnv(p, in.Runs)
@@ -124,12 +124,14 @@ func firstError(ds diag.List) string {
 	return fmt.Sprintf("%s (and %d more)", first, n-1)
 }
 
-// waivers converts the policy's waivers; expired ones are flagged.
-func waivers(p *ir.Policy, today string) []Waiver {
+// waivers converts the policy's waivers; expired ones and those for a
+// target the report does not assess are flagged.
+func waivers(p *ir.Policy, today string, ts []targets.Target) []Waiver {
 	out := []Waiver{}
 	for _, w := range p.Waivers {
+		assessed := w.Target == "*" || slices.ContainsFunc(ts, func(t targets.Target) bool { return t.Name() == w.Target })
 		out = append(out, Waiver{Control: w.Control, Target: w.Target, Route: w.Route, Reason: w.Reason,
-			Approver: w.Approver, Expires: w.Expires, Expired: w.Expires < today, At: at(w.Origin)})
+			Approver: w.Approver, Expires: w.Expires, Expired: w.Expires < today, TargetNotAssessed: !assessed, At: at(w.Origin)})
 	}
 	return out
 }

@@ -10,7 +10,7 @@ import (
 // csvHeader names the CSV columns: one row per control, for GRC
 // spreadsheets.
 var csvHeader = []string{"framework", "control", "oscal_id", "title", "strength", "status", "checks_passed", "checks_failed", "checks_waived",
-	"enforced_by", "causes", "waivers", "note"}
+	"enforced_by", "causes", "waivers", "note", "targets_assessed"}
 
 // WriteCSV writes one row per control. Cells that start with =, +, - or @
 // are prefixed with a quote so spreadsheets do not evaluate them.
@@ -37,7 +37,7 @@ func WriteCSV(w io.Writer, r *Report) error {
 		}
 		row := []string{r.Framework.ID, c.ID, c.TokenID, c.Title, string(c.Strength), string(c.Status),
 			strconv.Itoa(passed), strconv.Itoa(failed), strconv.Itoa(waived), strings.Join(c.EnforcedBy, " "),
-			strings.Join(c.Causes, " | "), strings.Join(ws, " | "), c.Note}
+			strings.Join(c.Causes, " | "), strings.Join(ws, " | "), c.Note, strings.Join(r.AssessedTargets(), " ")}
 		for i := range row {
 			row[i] = safeCell(row[i])
 		}
@@ -66,6 +66,9 @@ func waiverText(w Waiver) string {
 	s := w.Control + " on " + w.Target + route + ", approved by " + w.Approver + " until " + w.Expires + ": " + w.Reason
 	if w.Expired {
 		s += " (EXPIRED: does not count)"
+	}
+	if w.TargetNotAssessed {
+		s += " (target not assessed: does not count)"
 	}
 	return s
 }

@@ -3,6 +3,7 @@ package report
 import (
 	"bytes"
 	"encoding/csv"
+	"slices"
 	"strings"
 	"testing"
 
@@ -125,12 +126,15 @@ func TestCSV(t *testing.T) {
 	if len(rows) != len(r.Controls)+1 || len(rows[0]) != len(csvHeader) {
 		t.Fatalf("%d rows of %d columns", len(rows), len(rows[0]))
 	}
-	if note := rows[1][len(csvHeader)-1]; !strings.HasPrefix(note, "'=") {
+	if note := rows[1][slices.Index(csvHeader, "note")]; !strings.HasPrefix(note, "'=") {
 		t.Errorf("formula not defused: %q", note)
 	}
 	for i, c := range r.Controls {
 		if rows[i+1][1] != c.ID || rows[i+1][5] != string(c.Status) {
 			t.Errorf("row %d: %v", i+1, rows[i+1][:6])
+		}
+		if got := rows[i+1][slices.Index(csvHeader, "targets_assessed")]; got != "goproxy nginx" {
+			t.Errorf("row %d: targets_assessed %q, want the report's targets", i+1, got)
 		}
 	}
 }

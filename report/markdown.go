@@ -38,6 +38,7 @@ func mdHeader(b *bufio.Writer, r *Report) {
 	fmt.Fprintf(b, "# Compliance report: %s\n\n", md(r.Framework.Title))
 	fmt.Fprintf(b, "- Policy: **%s** (owner: %s)\n", md(r.Policy.Name), md(r.Policy.Owner))
 	fmt.Fprintf(b, "- Framework: `%s`, rampart catalogue %s, standard: <%s>\n", r.Framework.ID, r.Framework.Version, r.Framework.Link)
+	fmt.Fprintf(b, "- Targets assessed: %s\n", md(r.TargetScope()))
 	fmt.Fprintf(b, "- Waivers checked against: %s\n", assessedOn(r))
 	if r.Timestamp != "" {
 		fmt.Fprintf(b, "- Report time: %s\n", r.Timestamp)
@@ -143,8 +144,11 @@ func mdWaivers(b *bufio.Writer, r *Report) {
 	b.WriteString("| control | target | route | reason | approver | expires | counts | at |\n|---|---|---|---|---|---|---|---|\n")
 	for _, w := range r.Waivers {
 		counts := "yes"
-		if w.Expired {
+		switch {
+		case w.Expired:
 			counts = "no: expired"
+		case w.TargetNotAssessed:
+			counts = "no: target not assessed"
 		}
 		fmt.Fprintf(b, "| %s | %s | %s | %s | %s | %s | %s | %s |\n", md(w.Control), md(w.Target), md(w.Route), md(w.Reason), md(w.Approver), md(w.Expires), counts, md(w.At))
 	}

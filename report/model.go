@@ -89,6 +89,8 @@ type PolicyInfo struct {
 	// ImportsBaseline is true when the policy unifies with the framework's
 	// own baseline (no baseline exists for nist-800-53).
 	ImportsBaseline bool `json:"importsBaseline"`
+	// Deploy is the policy's targets.deploy; empty when it lists none.
+	Deploy []string `json:"deploy,omitempty"`
 }
 
 // Summary counts controls by status and gives the score.
@@ -184,8 +186,11 @@ type Waiver struct {
 	Approver string `json:"approver"`
 	Expires  string `json:"expires"`
 	// Expired waivers do not count: the gap they cover is a failure.
-	Expired bool   `json:"expired"`
-	At      string `json:"at,omitempty"`
+	Expired bool `json:"expired"`
+	// TargetNotAssessed marks a waiver for a target the report does not
+	// assess: it excuses nothing here.
+	TargetNotAssessed bool   `json:"targetNotAssessed,omitempty"`
+	At                string `json:"at,omitempty"`
 }
 
 // Run summarises one drift or probe result.

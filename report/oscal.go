@@ -55,6 +55,7 @@ func when(r *Report) string {
 func metadata(r *Report, title string) oscalMetadata {
 	m := oscalMetadata{Title: title, LastModified: when(r), Version: r.Framework.Version, OSCALVersion: OSCALVersion,
 		Props: []oscalProp{{Name: "policy", Value: r.Policy.Name, NS: rampartNS}, {Name: "framework", Value: r.Framework.ID, NS: rampartNS}}}
+	m.Props = append(m.Props, targetProps(r)...)
 	if r.Timestamp == "" {
 		m.Remarks = "No --timestamp was given: dates are the placeholder " + epoch + " so that the document is reproducible byte for byte."
 	}

@@ -102,7 +102,7 @@ func WriteOSCALResults(w io.Writer, r *Report) error {
 			Description: "The assessment plan is implicit: rampart assessed the compiled policy " + r.Policy.Name + " against its " + r.Framework.ID + " catalogue " + r.Framework.Version + "."}}},
 	}}
 	res := arResult{UUID: uuid5(s + "/result"), Title: r.Framework.Title, Start: when(r),
-		Description: "Assessment of gateway policy " + r.Policy.Name + ". Score: " + r.Summary.Percent() + ". " + r.Summary.Formula + ".",
+		Description: "Assessment of gateway policy " + r.Policy.Name + ". Targets assessed: " + r.TargetScope() + ". Score: " + r.Summary.Percent() + ". " + r.Summary.Formula + ".",
 		Props:       []oscalProp{{Name: "score", Value: r.Summary.Percent(), NS: rampartNS}}}
 	var ids []controlID
 	for _, c := range r.Controls {

@@ -37,6 +37,8 @@ const (
 	CodeTLSNoCiphers            = "RMP225"
 	CodeAuthorizerRemote        = "RMP226"
 	CodePrefixParam             = "RMP227"
+	CodeDeployDuplicate         = "RMP228"
+	CodeWaiverNotDeployed       = "RMP229"
 
 	// Baselines (RMP3xx).
 	CodeBaseline = "RMP300"
@@ -45,6 +47,7 @@ const (
 	CodeUnsupported = "RMP400"
 	CodeWaived      = "RMP401"
 	CodeTargetBuild = "RMP403"
+	CodeNotDeployed = "RMP404"
 
 	// Reports (RMP60x).
 	CodeReportForeignRun    = "RMP600"

@@ -107,6 +107,9 @@ type ClientAuth struct {
 
 // TargetSettings are per-gateway settings.
 type TargetSettings struct {
+	// Deploy is the targets the policy is deployed to; nil when the policy
+	// does not say, which means every target.
+	Deploy *Deploy `json:"deploy,omitempty" yaml:"deploy,omitempty"`
 	// AuthorizerURL is rampart's authorizer that nginx and Envoy delegate
 	// to; empty if none.
 	AuthorizerURL string `json:"authorizerURL,omitempty" yaml:"authorizerURL,omitempty"`

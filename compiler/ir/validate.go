@@ -39,6 +39,9 @@ func (p *Policy) Validate() error {
 			}
 		}
 	}
+	if err := p.Targets.Deploy.validate(); err != nil {
+		errs = append(errs, err)
+	}
 	return errors.Join(errs...)
 }
 

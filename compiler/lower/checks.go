@@ -53,6 +53,7 @@ func (l *lowerer) check(p *ir.Policy) {
 		}
 	}
 	l.checkWaivers(p)
+	l.checkDeployWaivers(p)
 	l.checkAuthorizer(p)
 }
 

@@ -94,7 +94,7 @@ func (l *lowerer) policy() *ir.Policy {
 		p.Waivers = append(p.Waivers, ir.Waiver{Control: w.Control, Target: w.Target, Route: w.Route,
 			Reason: w.Reason, Approver: w.Approver, Expires: w.Expires, Origin: l.originPath(cue.MakePath(cue.Str("waivers"), cue.Index(i)))})
 	}
-	p.Targets = ir.TargetSettings{KongEdition: r.Targets.Kong.Edition}
+	p.Targets = ir.TargetSettings{KongEdition: r.Targets.Kong.Edition, Deploy: l.deploy()}
 	if a := r.Targets.Authorizer; a != nil {
 		p.Targets.AuthorizerURL = a.URL
 	}

@@ -20,6 +20,7 @@ type rawPolicy struct {
 	Logging                rawLogging
 	Waivers                []rawWaiver
 	Targets                struct {
+		Deploy     []string
 		Authorizer *struct{ URL string }
 		Kong       struct{ Edition string }
 		Goproxy    struct {

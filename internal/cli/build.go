@@ -21,16 +21,18 @@ func newBuildCmd(s *streams) *cobra.Command {
 	var target, outDir string
 	var verbose bool
 	cmd := &cobra.Command{
-		Use:   "build --target " + targetNames() + "|all [-o DIR] PATH",
-		Short: "Compile a policy into configuration for one or every target",
+		Use:   "build [--target " + targetNames() + "|all] [-o DIR] PATH",
+		Short: "Compile a policy into configuration for the targets it is deployed to",
 		Long: `build compiles the policy in PATH and writes each target's artifacts to
-DIR/<target>/. Nothing is written unless the policy compiles cleanly for every
-requested target: a control a target cannot enforce is an error (exit 1)
-unless a waiver covers it, and a previous good build is never replaced by a bad
-one.`,
+DIR/<target>/. Without --target it builds the targets the policy lists in
+targets.deploy (every target when it lists none); --target names others, with a
+warning (RMP404) for each the policy is not deployed to. Nothing is written
+unless the policy compiles cleanly for every requested target: a control a
+target cannot enforce is an error (exit 1) unless a waiver covers it, and a
+previous good build is never replaced by a bad one.`,
 		Args: exactlyOnePath,
 		RunE: func(cmd *cobra.Command, args []string) error {
-			ts, err := selectTargets(target)
+			chosen, err := targets.Parse(target)
 			if err != nil {
 				return usageError(err)
 			}
@@ -38,7 +40,11 @@ one.`,
 			if err != nil {
 				return usageError(err)
 			}
+			var ts []targets.Target
 			if p != nil && !diags.HasErrors() {
+				var warns diag.List
+				ts, warns = targets.Select(p, chosen)
+				diags = append(diags, warns...)
 				for _, t := range ts {
 					diags = append(diags, targets.Check(t, p)...)
 				}
@@ -69,7 +75,7 @@ one.`,
 			return nil
 		},
 	}
-	cmd.Flags().StringVar(&target, "target", "all", "target: "+targetNames()+" or all (every target rampart ships)")
+	cmd.Flags().StringVar(&target, "target", "", "targets: all (every target rampart ships) or a comma-separated list of "+targetNames()+"; default: the policy's targets.deploy")
 	cmd.Flags().StringVarP(&outDir, "output", "o", "out", "output directory; each target writes DIR/<target>/")
 	cmd.Flags().BoolVarP(&verbose, "verbose", "v", false, "show the raw CUE error under each diagnostic")
 	return cmd
@@ -125,18 +131,6 @@ func targetNames() string {
 		names = append(names, t.Name())
 	}
 	return strings.Join(names, "|")
-}
-
-// selectTargets resolves --target.
-func selectTargets(name string) ([]targets.Target, error) {
-	if name == "all" {
-		return targets.All(), nil
-	}
-	t, err := targets.ByName(name)
-	if err != nil {
-		return nil, err
-	}
-	return []targets.Target{t}, nil
 }
 
 // writeAtomic replaces dir with exactly the given artifacts: they are

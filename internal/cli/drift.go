@@ -18,6 +18,7 @@ import (
 	"github.com/rampart-policy/rampart/compiler/ir"
 	"github.com/rampart-policy/rampart/drift"
 	"github.com/rampart-policy/rampart/drift/terraform"
+	"github.com/rampart-policy/rampart/targets"
 	envoylive "github.com/rampart-policy/rampart/targets/envoy/live"
 	goproxylive "github.com/rampart-policy/rampart/targets/goproxy/live"
 	konglive "github.com/rampart-policy/rampart/targets/kong/live"
@@ -128,13 +129,16 @@ func runDrift(ctx context.Context, s *streams, o driftOpts, dir string) error {
 		return err
 	}
 	var jobs []drift.Job
+	var warns diag.List
 	for _, l := range lines {
 		j, err := driftJob(p, l)
 		if err != nil {
 			return driftError(err)
 		}
 		jobs = append(jobs, j)
+		warns = append(warns, targets.NotDeployed(p, l.Target)...)
 	}
+	diag.PrintText(s.err, warns.Sort(), false)
 	var progress io.Writer
 	if len(jobs) > 1 {
 		progress = s.err

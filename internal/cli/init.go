@@ -200,4 +200,9 @@ logging: {
 	// pseudonymise who made each request: a keyed hash, not the raw subject
 	redact: fields: identity: "hash"
 }
+
+// The gateways this policy is deployed to: rampart build and rampart report
+// use them, and rampart vet checks that each enforces every control. Add
+// "nginx", "kong" or "envoy" when you deploy there.
+targets: deploy: ["goproxy"]
 `))

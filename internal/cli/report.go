@@ -26,9 +26,11 @@ type reportFlags struct {
 func newReportCmd(s *streams) *cobra.Command {
 	var f reportFlags
 	cmd := &cobra.Command{
-		Use:   "report --framework " + strings.Join(report.FrameworkIDs(), "|") + " [--format " + strings.Join(report.Formats, "|") + "] [-o FILE] [--drift FILE] [--probe FILE] [--timestamp T] PATH",
+		Use:   "report --framework " + strings.Join(report.FrameworkIDs(), "|") + " [--format " + strings.Join(report.Formats, "|") + "] [-o FILE] [--drift FILE] [--probe FILE] [--timestamp T] [--target LIST] PATH",
 		Short: "Write a compliance report: every control of a framework with status and evidence",
-		Long: `report compiles the policy in PATH, builds it for every target in memory, and
+		Long: `report compiles the policy in PATH, builds it in memory for the targets it is
+deployed to (targets.deploy, every target when it lists none; --target
+overrides, with a warning RMP404 for a target the policy is not deployed to) and
 assesses every control of the framework's catalogue: status (satisfied,
 partially satisfied, not satisfied, waived, not applicable, not assessed),
 evidence strength, the policy values behind it with file:line, the targets that
@@ -49,7 +51,7 @@ oscal-component (OSCAL component-definition).`,
 	fl.StringVar(&f.drift, "drift", "", "drift results (JSON written by rampart drift) to include as evidence")
 	fl.StringVar(&f.probe, "probe", "", "probe results (JSON written by rampart probe) to include as evidence")
 	fl.StringVar(&f.timestamp, "timestamp", "", "report time (RFC 3339 or YYYY-MM-DD); waivers are checked against its date")
-	fl.StringVar(&f.target, "target", "all", "targets whose enforcement is evidence: all, or a comma-separated list of "+targetNames())
+	fl.StringVar(&f.target, "target", "", "targets whose enforcement is evidence: all, or a comma-separated list of "+targetNames()+"; default: the policy's targets.deploy")
 	return cmd
 }
 
@@ -65,7 +67,7 @@ func runReport(cmd *cobra.Command, s *streams, f reportFlags, dir string) error 
 	if err != nil {
 		return usageError(err)
 	}
-	tgts, err := reportTargets(f.target)
+	chosen, err := targets.Parse(f.target)
 	if err != nil {
 		return usageError(err)
 	}
@@ -88,6 +90,8 @@ func runReport(cmd *cobra.Command, s *streams, f reportFlags, dir string) error 
 		return usageError(err)
 	}
 	diags = append(diags, rdiags...)
+	tgts, warns := targets.Select(p, chosen)
+	diags = append(diags, warns...)
 	if diags.HasErrors() {
 		diag.PrintText(s.err, diags.Sort(), false)
 		fmt.Fprintf(s.err, "%s; no report written\n", diag.Summary(diags))
@@ -116,22 +120,6 @@ func runReport(cmd *cobra.Command, s *streams, f reportFlags, dir string) error 
 	}
 	fmt.Fprintf(s.out, "wrote %s (%s: %s)\n", f.output, f.framework, rep.Summary.Percent())
 	return nil
-}
-
-// reportTargets resolves --target: "all" or a comma-separated list.
-func reportTargets(spec string) ([]targets.Target, error) {
-	if spec == "all" {
-		return targets.All(), nil
-	}
-	var out []targets.Target
-	for _, name := range strings.Split(spec, ",") {
-		t, err := targets.ByName(strings.TrimSpace(name))
-		if err != nil {
-			return nil, err
-		}
-		out = append(out, t)
-	}
-	return out, nil
 }
 
 // printNotSatisfied lists each control that is not satisfied with its

@@ -21,7 +21,9 @@ func newVetCmd(s *streams) *cobra.Command {
 		Use:   "vet [--format text|json|sarif|github|junit] PATH...",
 		Short: "Check policies against the schema, their baselines and rampart's checks",
 		Long: `vet loads each policy directory, validates it against the hardening schema and
-the baselines it imports, and runs the checks CUE cannot express. It exits 0
+the baselines it imports, and runs the checks CUE cannot express; a policy that
+lists targets.deploy is also checked against each of those targets, which must
+enforce every control it needs unless a waiver covers it. It exits 0
 when there are no errors (warnings allowed), 1 when a policy has errors and 2
 on usage or internal errors. Every diagnostic shows file:line:col.
 
@@ -39,9 +41,12 @@ directory, the repository root in CI).`,
 			var all diag.List
 			var suites []diag.JUnitSuite
 			for _, dir := range args {
-				_, diags, err := compiler.Compile(cmd.Context(), compiler.Input{Dir: dir}, compileOptions())
+				p, diags, err := compiler.Compile(cmd.Context(), compiler.Input{Dir: dir}, compileOptions())
 				if err != nil {
 					return usageError(err)
+				}
+				if ds := deployChecks(p, diags); len(ds) > 0 {
+					diags = append(diags, ds...).Sort()
 				}
 				all = append(all, diags...)
 				suites = append(suites, diag.JUnitSuite{Name: dir, Diags: diags})
