@@ -66,7 +66,9 @@ func TestSARIFValid(t *testing.T) {
 	WriteSARIF(&buf, sample(), SARIFOptions{Root: "."})
 	var log struct {
 		Runs []struct {
-			Tool struct{ Driver struct{ Rules []struct{ ID string } } }
+			Tool struct {
+				Driver struct{ Rules []struct{ ID string } }
+			}
 			Results []struct {
 				RuleID, Level string
 				RuleIndex     int
