@@ -4,6 +4,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 
@@ -139,13 +140,23 @@ func TestGitHubActionsSteps(t *testing.T) {
 		t.Errorf("vet of clean policies: exit %d, output %q", code, log)
 	}
 
-	code, log = runStep(t, repo, bin, stepScript(t, "build", "Build"), "TARGET=goproxy")
+	// The build step follows each policy's targets.deploy: records
+	// deploys to goproxy and nginx only; the others list none and build
+	// every target.
+	put("hospital-records", "records")
+	code, log = runStep(t, repo, bin, stepScript(t, "build", "Build"))
 	if code != 0 {
 		t.Fatalf("build step exit %d:\n%s", code, log)
 	}
-	for _, name := range []string{"payments", "accounts"} {
-		if _, err := os.Stat(filepath.Join(repo, "out", name, "goproxy", "rampart-proxy.json")); err != nil {
-			t.Errorf("build artifact for %s: %v", name, err)
+	for name, targets := range map[string][]string{"payments": {"envoy", "goproxy", "kong", "nginx"},
+		"accounts": {"envoy", "goproxy", "kong", "nginx"}, "records": {"goproxy", "nginx"}} {
+		got, _ := os.ReadDir(filepath.Join(repo, "out", name))
+		var dirs []string
+		for _, e := range got {
+			dirs = append(dirs, e.Name())
+		}
+		if !slices.Equal(dirs, targets) {
+			t.Errorf("build of %s wrote %v, want %v", name, dirs, targets)
 		}
 	}
 }
