@@ -37,6 +37,7 @@ const (
 	CodeTLSNoCiphers            = "RMP225"
 	CodeAuthorizerRemote        = "RMP226"
 	CodePrefixParam             = "RMP227"
+	CodeTrustedProxies          = "RMP228"
 
 	// Baselines (RMP3xx).
 	CodeBaseline = "RMP300"
