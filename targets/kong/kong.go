@@ -80,6 +80,9 @@ func (*Target) Capabilities(p *ir.Policy) targetapi.Capabilities {
 	if listenersShared(p) {
 		caps[ir.CtlUndeclared] = native("anchored route paths; catch-all route per listener: request-termination 404")
 	}
+	if sameClientAddress(p) {
+		caps[ir.CtlClientAddress] = native("kong.conf trusted_ips, real_ip_header, real_ip_recursive (node-wide; proxy_listen proxy_protocol)")
+	}
 	if sameCertificate(p) {
 		caps[ir.CtlTLS] = native("kong.conf ssl_protocols, ssl_cipher_suite custom, ssl_ciphers")
 	}
