@@ -69,6 +69,9 @@ func (c *comparer) clientAddress(at drift.At, l *ir.Listener, w, g *lview) {
 	if l != nil && l.ClientAddress != nil {
 		at.Origin = l.ClientAddress.Origin
 	}
+	if !w.believesPeers() && !g.believesPeers() {
+		return // the peer on both sides: nothing to compare or count
+	}
 	if w.hcm != nil && g.hcm != nil {
 		wn, wc, wh := xffDetection(w)
 		gn, gc, gh := xffDetection(g)
@@ -96,4 +99,15 @@ func (c *comparer) policyListener(name string) *ir.Listener {
 		}
 	}
 	return nil
+}
+
+// believesPeers reports whether a listener takes the client address from
+// anything but the TCP peer: detection extensions, trusted hops, listener
+// filters or a chain restricted to some peers.
+func (lv *lview) believesPeers() bool {
+	n, c, h := []string(nil), []string(nil), int64(0)
+	if lv.hcm != nil {
+		n, c, h = xffDetection(lv)
+	}
+	return len(n)+len(c) > 0 || h != 0 || len(lv.client.listenerFilters)+len(lv.client.directSources) > 0
 }

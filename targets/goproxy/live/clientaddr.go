@@ -13,6 +13,9 @@ import (
 // only the balancer); a trusted range only live weakens, one only the
 // policy has strengthens.
 func (c *comparer) clientAddress(at drift.At, l *ir.Listener, w, g *config.ClientAddress) {
+	if w == nil && g == nil {
+		return // the peer on both sides
+	}
 	if l.ClientAddress != nil {
 		at.Origin = l.ClientAddress.Origin
 	}

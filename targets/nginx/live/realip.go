@@ -23,11 +23,11 @@ func (c *comparer) realIP(at drift.At, want, got map[string]string) {
 	if l := c.listenerByName(at.Listener); l != nil && l.ClientAddress != nil {
 		at.Origin = l.ClientAddress.Origin
 	}
+	if want["set_real_ip_from"] == "" && got["set_real_ip_from"] == "" && want[listenProxyProtocol] == got[listenProxyProtocol] {
+		return // no peer is believed on either side: which header would be is moot
+	}
 	c.d.Set(with(at, ir.CtlClientAddress, "set_real_ip_from"), "set_real_ip_from (trusted proxies)",
 		strings.Fields(want["set_real_ip_from"]), strings.Fields(got["set_real_ip_from"]), drift.HigherWeakens)
-	if want["set_real_ip_from"] == "" && got["set_real_ip_from"] == "" && want[listenProxyProtocol] == got[listenProxyProtocol] {
-		return // no peer is believed: which header would be is moot
-	}
 	for _, k := range realIPKeys {
 		if _, ok := want[k]; !ok && k == listenProxyProtocol {
 			continue // locations have no listen
