@@ -36,6 +36,9 @@ func (d *differ) listeners() {
 // listenerAdded reports a new listener: plaintext is a weakening.
 func (d *differ) listenerAdded(h *ir.Listener) {
 	w := where{listener: h.Name, origin: h.Origin}
+	if h.ClientAddress != nil {
+		d.clientAddress(w, "listeners."+h.Name+".clientAddress", nil, h.ClientAddress)
+	}
 	if h.TLS == nil {
 		d.add(w, drift.Weakening, drift.Unexpected, ir.CtlTLS, "listeners."+h.Name, "", "plaintext",
 			"new plaintext listener %s on port %d (no TLS)", h.Name, h.Port)
@@ -56,6 +59,7 @@ func (d *differ) listener(b, h *ir.Listener) {
 	} else {
 		d.compare(false)
 	}
+	d.clientAddress(w, p+".clientAddress", b.ClientAddress, h.ClientAddress)
 	if !d.compare((b.TLS == nil) != (h.TLS == nil)) {
 		if b.TLS != nil {
 			d.tls(h.Name, p+".tls", b.TLS, h.TLS)

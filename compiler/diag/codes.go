@@ -39,6 +39,7 @@ const (
 	CodePrefixParam             = "RMP227"
 	CodeDeployDuplicate         = "RMP228"
 	CodeWaiverNotDeployed       = "RMP229"
+	CodeTrustedProxies          = "RMP230"
 
 	// Baselines (RMP3xx).
 	CodeBaseline = "RMP300"

@@ -89,6 +89,8 @@ var explanations = map[string]Explanation{
 		"targets.deploy lists the gateways the policy is deployed to; each name may appear once. Remove\nthe repeated name (the order of the list does not matter)."},
 	CodeWaiverNotDeployed: {"a waiver names a target the policy is not deployed to",
 		"The waiver's target is not in targets.deploy, so build, vet and report do not use it unless\nthat target is chosen explicitly (--target NAME). Remove the waiver, or add the target to\ntargets.deploy if the policy really runs there. It stays in every report's list of waivers."},
+	CodeTrustedProxies: {"trusted proxies for the client address",
+		"A listener behind a load balancer may take the client address (the key of per-IP rate limits\nand the access log's clientIP) from the balancer's X-Forwarded-For or PROXY protocol header,\nbut only from the proxies listed in clientAddress.trustedProxies: any other peer could write\nany address there. The list is required with from \"x-forwarded-for\" or \"proxy-protocol\" and\nrefused with from \"peer\"; each entry must be an IP address or CIDR, and none may be wider than\nan IPv4 /8 or an IPv6 /7 (0.0.0.0/0 or ::/0 would let every client choose its own address and\nescape its rate limit). List only the balancers' own ranges."},
 	CodeBaseline: {"the policy weakens a baseline",
 		"The policy unifies with a baseline (hipaa.#Policy, …) and sets a value the baseline forbids.\nA policy can tighten a baseline but never weaken it. The message names the baseline control;\nthe related line shows the baseline's constraint. To deviate on purpose, don't edit the\nbaseline: discuss it with the baseline's owners."},
 	CodeUnsupported: {"a target cannot enforce a control",

@@ -31,6 +31,9 @@ const (
 	CtlHeaders          = "headers"
 	CtlAccessLog        = "logging.access"
 	CtlRedact           = "logging.redact"
+	// CtlClientAddress is taking the client address from trusted proxies'
+	// X-Forwarded-For or PROXY protocol header (a listener's clientAddress).
+	CtlClientAddress = "clientAddress"
 )
 
 // Phase is a step of request processing. Security controls run in one
@@ -69,6 +72,9 @@ var ControlPhase = map[string]Phase{
 	CtlTimeouts: PhaseProxy, CtlMethods: PhaseRouting, CtlContentTypes: PhaseLimits,
 	CtlUndeclared: PhaseRouting, CtlCORS: PhaseCORS, CtlHeaders: PhaseResponse,
 	CtlAccessLog: PhaseLog, CtlRedact: PhaseLog,
+	// the client address is settled when the connection and its headers
+	// are read, before anything keys on it
+	CtlClientAddress: PhaseTLS,
 }
 
 // Need is one control a policy asks of a target, and where.
@@ -88,6 +94,9 @@ func (p *Policy) Needs() []Need {
 	var out []Need
 	add := func(ctl, detail string, o Origin) { out = append(out, Need{Control: ctl, Detail: detail, Origin: o}) }
 	for _, l := range p.Listeners {
+		if l.ClientAddress != nil {
+			add(CtlClientAddress, "listener "+l.Name, l.ClientAddress.Origin)
+		}
 		if l.TLS == nil {
 			continue
 		}

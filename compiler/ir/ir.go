@@ -64,8 +64,11 @@ type Listener struct {
 	// TLS is nil for a plaintext listener.
 	TLS *TLS `json:"tls,omitempty" yaml:"tls,omitempty"`
 	// RedirectPort, if non-zero, is a plaintext port redirecting to HTTPS.
-	RedirectPort int    `json:"redirectPort,omitempty" yaml:"redirectPort,omitempty"`
-	Origin       Origin `json:"origin" yaml:"origin"`
+	RedirectPort int `json:"redirectPort,omitempty" yaml:"redirectPort,omitempty"`
+	// ClientAddress is nil when the client address is the TCP peer (no
+	// header is believed); see ClientAddress.
+	ClientAddress *ClientAddress `json:"clientAddress,omitempty" yaml:"clientAddress,omitempty"`
+	Origin        Origin         `json:"origin" yaml:"origin"`
 }
 
 // TLS is a listener's resolved TLS configuration.

@@ -9,13 +9,18 @@ import (
 
 // Validate checks the invariants lowering guarantees, so a target can rely
 // on them: references resolve, exactly one key source per consumer and
-// JWT provider, non-public routes have providers, and secrets are
-// references.
+// JWT provider, non-public routes have providers, secrets are references,
+// and trusted-proxy ranges are canonical and no wider than allowed.
 func (p *Policy) Validate() error {
 	var errs []error
 	listeners := map[string]bool{}
 	for _, l := range p.Listeners {
 		listeners[l.Name] = true
+		if l.ClientAddress != nil {
+			if err := l.ClientAddress.validate(l.Name); err != nil {
+				errs = append(errs, err)
+			}
+		}
 	}
 	providers := map[string]bool{}
 	for _, pr := range p.Providers {

@@ -112,6 +112,7 @@ func (l *lowerer) listener(name string, r rawListener) *ir.Listener {
 	if r.RedirectHTTP != nil {
 		out.RedirectPort = r.RedirectHTTP.Port
 	}
+	out.ClientAddress = l.clientAddress(name, r.ClientAddress)
 	if t := r.TLS; t != nil {
 		out.TLS = &ir.TLS{Profile: t.Profile, Guidelines: t.Guidelines, MinVersion: t.MinVersion,
 			MaxVersion: t.MaxVersion, Ciphers: nonNil(t.Ciphers), Curves: t.Curves,

@@ -30,11 +30,12 @@ type rawPolicy struct {
 }
 
 type rawListener struct {
-	Port         int
-	Address      string
-	Hosts        []string
-	TLS          *rawTLS
-	RedirectHTTP *struct{ Port int }
+	Port          int
+	Address       string
+	Hosts         []string
+	TLS           *rawTLS
+	RedirectHTTP  *struct{ Port int }
+	ClientAddress rawClientAddress
 }
 
 type rawTLS struct {

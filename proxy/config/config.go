@@ -41,6 +41,8 @@ type Listener struct {
 	Hosts        []string `json:"hosts"`
 	TLS          *TLS     `json:"tls,omitempty"`
 	RedirectPort int      `json:"redirectPort,omitempty"`
+	// ClientAddress is nil when the client address is the TCP peer.
+	ClientAddress *ClientAddress `json:"clientAddress,omitempty"`
 }
 
 // TLS is a listener's TLS configuration. Versions are "1.2"/"1.3";

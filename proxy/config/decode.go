@@ -121,6 +121,13 @@ func (c *Config) validateSafety() []error {
 	if a := c.AuthFailures; a != nil && a.Key != "ip" {
 		errs = append(errs, fmt.Errorf("authFailures.key %q: rampart's proxy throttles authentication failures per client IP only", a.Key))
 	}
+	for _, l := range c.Listeners {
+		if l.ClientAddress != nil {
+			if _, err := l.ClientAddress.Prefixes(); err != nil {
+				errs = append(errs, fmt.Errorf("listener %s: %w", l.Name, err))
+			}
+		}
+	}
 	for _, r := range c.Routes {
 		if r.CORS != nil && r.CORS.AllowCredentials && slices.Contains(r.CORS.AllowOrigins, "*") {
 			errs = append(errs, fmt.Errorf("route %s: CORS allows credentials from any origin", r.ID))

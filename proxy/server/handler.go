@@ -71,7 +71,10 @@ func (s *Server) handle(listener string, w http.ResponseWriter, r *http.Request)
 	st := s.state.Load()
 	start := s.opts.Now()
 	rec := &recorder{ResponseWriter: w}
-	ip := clientIP(r)
+	ip := st.clients[listener].of(r)
+	if st.clients[listener] != nil {
+		r = r.WithContext(context.WithValue(r.Context(), clientIPKey{}, ip))
+	}
 	var d engine.Decision
 	defer func() { s.finish(st, rec, r, d, ip, start) }()
 
@@ -276,8 +279,10 @@ func hostAllowed(hosts []string, host string) bool {
 	return false
 }
 
-// clientIP is the peer address without port. rampart does not trust
-// X-Forwarded-For: it is the edge.
+// clientIP is the peer address without port (for a PROXY protocol
+// listener, the header's source when the peer is trusted). Without a
+// listener clientAddress, rampart believes no X-Forwarded-For: it is the
+// edge.
 func clientIP(r *http.Request) string {
 	h, _, err := net.SplitHostPort(r.RemoteAddr)
 	if err != nil {

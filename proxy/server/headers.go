@@ -98,6 +98,11 @@ func (s *Server) newReverseProxy(name string, target *url.URL, tr http.RoundTrip
 			if ip, _, err := net.SplitHostPort(pr.In.RemoteAddr); err == nil {
 				pr.Out.Header.Set("X-Real-Ip", ip)
 			}
+			if ip, ok := pr.In.Context().Value(clientIPKey{}).(string); ok {
+				// behind trusted proxies: the client address they reported
+				pr.Out.Header.Set("X-Forwarded-For", ip)
+				pr.Out.Header.Set("X-Real-Ip", ip)
+			}
 			if d, ok := pr.In.Context().Value(routeKey{}).(*engine.Decision); ok {
 				if p := d.Principal; p != nil {
 					pr.Out.Header.Set("X-Rampart-Subject", p.Subject)

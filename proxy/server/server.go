@@ -169,6 +169,9 @@ func sameListeners(a, b *config.Config) error {
 		if x.Name != y.Name || x.Address != y.Address || x.Port != y.Port || (x.TLS == nil) != (y.TLS == nil) || x.RedirectPort != y.RedirectPort {
 			return fmt.Errorf("the new config changes listener %s's address, port or TLS on/off: restart rampart serve to apply it", x.Name)
 		}
+		if proxyProtocol(x) != proxyProtocol(y) {
+			return fmt.Errorf("the new config turns listener %s's PROXY protocol on or off: restart rampart serve to apply it", x.Name)
+		}
 	}
 	return nil
 }
@@ -223,7 +226,7 @@ func (s *Server) startListener(l config.Listener) error {
 		}}
 	}
 	srv := s.listenerServer(l)
-	if err := s.serve(l.Name, addr, srv.Handler, tc, srv); err != nil {
+	if err := s.serve(l.Name, addr, srv.Handler, tc, srv, s.proxyWrap(l)); err != nil {
 		return err
 	}
 	if l.RedirectPort != 0 {
@@ -231,16 +234,22 @@ func (s *Server) startListener(l config.Listener) error {
 		if a, ok := s.opts.Addrs[l.Name+"-redirect"]; ok {
 			raddr = a
 		}
-		return s.serve(l.Name+"-redirect", raddr, s.redirectHandler(l.Name, l.Port), nil, nil)
+		return s.serve(l.Name+"-redirect", raddr, s.redirectHandler(l.Name, l.Port), nil, nil, s.proxyWrap(l))
 	}
 	return nil
 }
 
-// serve binds addr and serves h on it (TLS when tc is set).
-func (s *Server) serve(name, addr string, h http.Handler, tc *tls.Config, srv *http.Server) error {
+// serve binds addr and serves h on it (TLS when tc is set), through the
+// listener wrappers given (the PROXY protocol).
+func (s *Server) serve(name, addr string, h http.Handler, tc *tls.Config, srv *http.Server, wrap ...func(net.Listener) net.Listener) error {
 	ln, err := net.Listen("tcp", addr)
 	if err != nil {
 		return fmt.Errorf("listener %s: %w", name, err)
+	}
+	for _, w := range wrap {
+		if w != nil {
+			ln = w(ln)
+		}
 	}
 	if srv == nil {
 		srv = &http.Server{Handler: h, ReadHeaderTimeout: 10 * time.Second, IdleTimeout: 60 * time.Second}

@@ -31,8 +31,9 @@ type state struct {
 	upstreams map[string]*upstream
 	tls       map[string]*tls.Config // by listener
 	reloaders []*tlsconf.Reloader
-	hosts     map[string][]string // listener → hosts
-	hsts      map[string]string   // listener → Strict-Transport-Security
+	hosts     map[string][]string    // listener → hosts
+	hsts      map[string]string      // listener → Strict-Transport-Security
+	clients   map[string]*clientAddr // listener → client address; nil: the peer
 	fallback  *ratelimit.Fallback
 	redis     redis.UniversalClient
 	stop      context.CancelFunc // stops the certificate watchers
@@ -54,7 +55,7 @@ func (s *Server) buildState(cfg *config.Config) (*state, error) {
 		return nil, err
 	}
 	st := &state{cfg: cfg, upstreams: map[string]*upstream{}, tls: map[string]*tls.Config{},
-		hosts: map[string][]string{}, hsts: map[string]string{}, stop: func() {}}
+		hosts: map[string][]string{}, hsts: map[string]string{}, clients: map[string]*clientAddr{}, stop: func() {}}
 	steps := []func(*Server) error{st.buildListeners, st.buildUpstreams, st.buildEngine, st.buildLog}
 	for _, step := range steps {
 		if err := step(s); err != nil {
@@ -72,10 +73,15 @@ func (s *Server) buildState(cfg *config.Config) (*state, error) {
 }
 
 // buildListeners prepares TLS configs (certificates loaded now, so a
-// missing file fails the load) and host lists.
+// missing file fails the load), host lists and client-address sources.
 func (st *state) buildListeners(s *Server) error {
 	for _, l := range st.cfg.Listeners {
 		st.hosts[l.Name] = l.Hosts
+		ca, err := newClientAddr(l.ClientAddress)
+		if err != nil {
+			return fmt.Errorf("listener %s: %w", l.Name, err)
+		}
+		st.clients[l.Name] = ca
 		if l.TLS == nil {
 			continue
 		}

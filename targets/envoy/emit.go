@@ -42,7 +42,11 @@ func (e *emitter) bootstrap() (*bootstrapv3.Bootstrap, error) {
 		}
 		listeners = append(listeners, ls)
 		if l.RedirectPort != 0 {
-			listeners = append(listeners, e.redirectListener(l))
+			r := e.redirectListener(l)
+			if err := e.proxyProtocol(l, r); err != nil {
+				return nil, err
+			}
+			listeners = append(listeners, r)
 		}
 	}
 	if err := e.serviceClusters(); err != nil {

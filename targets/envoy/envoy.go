@@ -44,6 +44,7 @@ func (*Target) Capabilities(p *ir.Policy) targetapi.Capabilities {
 		ir.CtlUndeclared:      native("virtual host domains, direct_response 404"),
 		ir.CtlCORS:            native("cors"),
 		ir.CtlHeaders:         native("response_headers_to_add, response_headers_to_remove server"),
+		ir.CtlClientAddress:   native("original_ip_detection xff_trusted_cidrs; listener filter proxy_protocol with direct_source_prefix_ranges"),
 	}
 	if sink := accessLogSink(p); sink != "" {
 		caps[ir.CtlAccessLog] = native(sink)

@@ -16,7 +16,7 @@ import (
 const fuzzPolicy = `package fuzz
 
 metadata: {name: "fuzz", owner: "Security <sec@example.com>"}
-listeners: web: {port: 8443, hosts: [%q], tls: {certificate: {cert: "/tmp/c.pem", key: "/tmp/k.pem"}, hsts: {}}}
+listeners: web: {port: 8443, hosts: [%q], clientAddress: {from: %q, trustedProxies: %s}, tls: {certificate: {cert: "/tmp/c.pem", key: "/tmp/k.pem"}, hsts: {}}}
 authentication: {
 	keys: {kind: "apiKey", header: %q, consumers: a: {keyHash: "sha256:9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08", roles: ["r"]}}
 	idp: {kind: "jwt", issuer: "https://id.example.com/", audiences: ["api"], jwksURI: "https://id.example.com/jwks.json", rolesClaim: "roles"}
@@ -41,11 +41,11 @@ targets: authorizer: url: "http://127.0.0.1:9902"
 // into a bootstrap that parses, validates and holds the issue's facts,
 // with both routes and the CSP value intact.
 func FuzzPolicy(f *testing.F) {
-	f.Add("api.example.com", "X-Key", "/a/{id}", "exact", false, "default-src 'self'", "X-Extra", "v; w", uint16(60), uint8(5), uint32(1024), "/b")
-	f.Add("*.example.com", "Authorization", "/", "prefix", true, "a %REQ(x)%", "X-Y", "'q'", uint16(1), uint8(0), uint32(1), "/b/c")
+	f.Add("api.example.com", "X-Key", "/a/{id}", "exact", false, "default-src 'self'", "X-Extra", "v; w", uint16(60), uint8(5), uint32(1024), "/b", "x-forwarded-for", "10.0.0.0/8")
+	f.Add("*.example.com", "Authorization", "/", "prefix", true, "a %REQ(x)%", "X-Y", "'q'", uint16(1), uint8(0), uint32(1), "/b/c", "proxy-protocol", "2001:db8::/32")
 	f.Fuzz(func(t *testing.T, host, keyHeader, path1, match string, public bool, csp, extraName, extraValue string,
-		requests uint16, burst uint8, maxBody uint32, path2 string) {
-		src := fmt.Sprintf(fuzzPolicy, host, keyHeader, path1, match, public, csp, extraName, extraValue,
+		requests uint16, burst uint8, maxBody uint32, path2, from, trusted string) {
+		src := fmt.Sprintf(fuzzPolicy, host, from, trustedList(trusted), keyHeader, path1, match, public, csp, extraName, extraValue,
 			int(requests)+1, burst, int(maxBody%(1<<30))+1, path2)
 		policyCase(t, src, csp)
 	})
@@ -54,7 +54,7 @@ func FuzzPolicy(f *testing.F) {
 // TestFuzzPolicySeed: the generator's first seed is accepted and built,
 // so FuzzPolicy does not pass by refusing everything.
 func TestFuzzPolicySeed(t *testing.T) {
-	src := fmt.Sprintf(fuzzPolicy, "api.example.com", "X-Key", "/a/{id}", "exact", false, "default-src 'self' %x",
+	src := fmt.Sprintf(fuzzPolicy, "api.example.com", "x-forwarded-for", trustedList("10.0.0.0/8"), "X-Key", "/a/{id}", "exact", false, "default-src 'self' %x",
 		"X-Extra", "v; w", 61, 5, 1025, "/b")
 	if !policyCase(t, src, "default-src 'self' %x") {
 		t.Fatal("the seed policy was refused")
@@ -91,4 +91,13 @@ func policyCase(t *testing.T, src, csp string) bool {
 		checkCSP(t, bs, csp)
 	}
 	return true
+}
+
+// trustedList is the CUE list of trusted proxies: empty for "", else the
+// one range the fuzzer chose.
+func trustedList(r string) string {
+	if r == "" {
+		return "[]"
+	}
+	return fmt.Sprintf("[%q]", r)
 }

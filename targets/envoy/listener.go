@@ -49,7 +49,11 @@ func (e *emitter) listener(l *ir.Listener) (*listenerv3.Listener, error) {
 		}
 		chain.TransportSocket = ts
 	}
-	return &listenerv3.Listener{Name: l.Name, Address: socket(l.Address, l.Port), FilterChains: []*listenerv3.FilterChain{chain}}, nil
+	out := &listenerv3.Listener{Name: l.Name, Address: socket(l.Address, l.Port), FilterChains: []*listenerv3.FilterChain{chain}}
+	if err := e.proxyProtocol(l, out); err != nil {
+		return nil, err
+	}
+	return out, nil
 }
 
 // connectionManager builds the listener's HCM: routes, the filter chain
@@ -94,6 +98,9 @@ func (e *emitter) connectionManager(l *ir.Listener) (*hcmv3.HttpConnectionManage
 	}
 	if e.hidesServer(l) {
 		hcm.ServerHeaderTransformation = hcmv3.HttpConnectionManager_PASS_THROUGH
+	}
+	if err := e.originalIP(l, hcm); err != nil {
+		return nil, err
 	}
 	if l.TLS != nil && l.TLS.ClientAuth != nil {
 		// the verified certificate's subject, for the listener's subject

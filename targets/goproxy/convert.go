@@ -30,6 +30,9 @@ var ianaCiphers = map[string]string{
 // ECDHE suites remain and nothing weaker is offered.
 func listener(l *ir.Listener) (config.Listener, error) {
 	out := config.Listener{Name: l.Name, Address: l.Address, Port: l.Port, Hosts: l.Hosts, RedirectPort: l.RedirectPort}
+	if c := l.ClientAddress; c != nil {
+		out.ClientAddress = &config.ClientAddress{From: c.From, TrustedProxies: c.TrustedProxies}
+	}
 	t := l.TLS
 	if t == nil {
 		return out, nil

@@ -97,6 +97,9 @@ func (e *emitter) buildConf() (*Conf, error) {
 	if err := e.tlsConf(c); err != nil {
 		return nil, err
 	}
+	if err := realIPConf(e.p, c); err != nil {
+		return nil, err
+	}
 	e.limitsConf(c)
 	if cas := upstreamCAs(e.p); len(cas) > 0 {
 		c.set("lua_ssl_trusted_certificate", strings.Join(append([]string{"system"}, cas...), ","),
@@ -120,9 +123,9 @@ func proxyListen(p *ir.Policy) (string, error) {
 		if l.TLS != nil {
 			entry += " ssl"
 		}
-		out = append(out, entry)
+		out = append(out, entry+proxyProtocolSuffix(p))
 		if l.RedirectPort != 0 {
-			out = append(out, addr+":"+strconv.Itoa(l.RedirectPort))
+			out = append(out, addr+":"+strconv.Itoa(l.RedirectPort)+proxyProtocolSuffix(p))
 		}
 	}
 	out = slices.Compact(out)

@@ -24,7 +24,7 @@ var policyRuns atomic.Int32
 // on Kong.
 var kongControls = []string{ir.CtlTLS, ir.CtlMTLS, ir.CtlMTLSAuthn, ir.CtlAuthFailures, ir.CtlAPIKey, ir.CtlJWT,
 	ir.CtlAuthzRules, ir.CtlRateLimitSubject, ir.CtlRateLimitHeader, ir.CtlRateLimitShared, ir.CtlContentTypes,
-	ir.CtlRateLimit, ir.CtlRateLimitAPIKey, ir.CtlIntrospection, ir.CtlUpstreamTLS}
+	ir.CtlRateLimit, ir.CtlRateLimitAPIKey, ir.CtlIntrospection, ir.CtlUpstreamTLS, ir.CtlClientAddress}
 
 // FuzzPolicy compiles generated policies (internal/gen, up to 60 routes)
 // for Kong, with either edition and with or without a waiver on each
@@ -37,12 +37,16 @@ func FuzzPolicy(f *testing.F) {
 	f.Add(uint8(25), false, uint16(0xffff))
 	f.Add(uint8(1), true, uint16(0))
 	f.Add(uint8(45), true, uint16(0x0f0f))
+	f.Add(uint8(63), true, uint16(0x7fff))   // one listener behind a balancer, not waived
+	f.Add(uint8(63), true, uint16(0xffff))   // … waived: every listener on the peer
+	f.Add(uint8(125), true, uint16(0xffff))  // every listener by X-Forwarded-For
+	f.Add(uint8(190), false, uint16(0xffff)) // every listener by the PROXY protocol
 	f.Fuzz(func(t *testing.T, routes uint8, enterprise bool, waive uint16) {
 		dir := t.TempDir()
 		if err := gen.Write(dir, gen.Options{Routes: 1 + int(routes)%60}); err != nil {
 			t.Fatal(err)
 		}
-		if err := os.WriteFile(filepath.Join(dir, "kong.cue"), kongSettings(enterprise, waive), 0o644); err != nil {
+		if err := os.WriteFile(filepath.Join(dir, "kong.cue"), kongSettings(enterprise, waive, routes/60), 0o644); err != nil {
 			t.Fatal(err)
 		}
 		p, diags, err := compiler.Compile(context.Background(), compiler.Input{Dir: dir}, compiler.Options{})
@@ -75,15 +79,26 @@ func FuzzPolicy(f *testing.F) {
 	})
 }
 
-// kongSettings is a CUE file choosing the Kong edition and waiving, for
-// Kong only, each control whose bit is set in waive.
-func kongSettings(enterprise bool, waive uint16) []byte {
+// clientAddresses are the listeners' client address settings the fuzzer
+// picks from: none (the peer), one listener behind a balancer (Kong's
+// node-wide setting cannot express it), every listener alike by
+// X-Forwarded-For or by the PROXY protocol.
+var clientAddresses = []string{"",
+	"listeners: public: clientAddress: {from: \"x-forwarded-for\", trustedProxies: [\"10.0.0.0/8\"]}\n",
+	"listeners: [_]: clientAddress: {from: \"x-forwarded-for\", trustedProxies: [\"10.0.0.0/8\", \"fd00::/8\"]}\n",
+	"listeners: [_]: clientAddress: {from: \"proxy-protocol\", trustedProxies: [\"192.168.0.0/16\"]}\n",
+}
+
+// kongSettings is a CUE file choosing the Kong edition, the listeners'
+// client address (clientAddresses[ca]) and waiving, for Kong only, each
+// control whose bit is set in waive.
+func kongSettings(enterprise bool, waive uint16, ca uint8) []byte {
 	var b strings.Builder
 	edition := "oss"
 	if enterprise {
 		edition = "enterprise"
 	}
-	fmt.Fprintf(&b, "package bench\n\ntargets: kong: edition: %q\n\nwaivers: [\n", edition)
+	fmt.Fprintf(&b, "package bench\n\ntargets: kong: edition: %q\n\n%swaivers: [\n", edition, clientAddresses[int(ca)%len(clientAddresses)])
 	for i, c := range kongControls {
 		if waive&(1<<i) != 0 {
 			fmt.Fprintf(&b, "\t{control: %q, target: \"kong\", reason: \"fuzzing the Kong target\", approver: \"sec@example.com\", expires: \"2099-12-31\"},\n", c)

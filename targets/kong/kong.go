@@ -56,7 +56,9 @@ var PhaseMechanism = map[ir.Phase]string{
 // service is on every listener (listenersShared). Client certificates, auth-failure throttling and
 // syslog sinks are unsupported on both editions; so are API keys given
 // only as hashes (Kong compares keys, it does not hash them) and shared
-// limits without an env-referenced Redis. The IP and header limits are
+// limits without an env-referenced Redis; listeners' client address
+// (kong.conf trusted_ips) only when every listener takes it alike
+// (sameClientAddress). The IP and header limits are
 // claimed here; on OSS, Build reports them as route gaps where Kong would
 // run them after authentication (ipLimitFirst).
 func (*Target) Capabilities(p *ir.Policy) targetapi.Capabilities {
@@ -79,6 +81,9 @@ func (*Target) Capabilities(p *ir.Policy) targetapi.Capabilities {
 	}
 	if listenersShared(p) {
 		caps[ir.CtlUndeclared] = native("anchored route paths; catch-all route per listener: request-termination 404")
+	}
+	if sameClientAddress(p) {
+		caps[ir.CtlClientAddress] = native("kong.conf trusted_ips, real_ip_header, real_ip_recursive (node-wide; proxy_listen proxy_protocol)")
 	}
 	if sameCertificate(p) {
 		caps[ir.CtlTLS] = native("kong.conf ssl_protocols, ssl_cipher_suite custom, ssl_ciphers")

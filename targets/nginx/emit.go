@@ -142,11 +142,17 @@ func (e *emitter) server(l *ir.Listener) (Directive, error) {
 	if l.TLS != nil {
 		args = append(args, Raw("ssl"))
 	}
+	args = append(args, proxyProtocolArg(l)...)
 	names, err := serverNames(l.Hosts)
 	if err != nil {
 		return Directive{}, err
 	}
 	body := []Directive{D("listen", args...), D("server_name", names...)}
+	rip, err := realIP(l)
+	if err != nil {
+		return Directive{}, err
+	}
+	body = append(body, rip...)
 	tls, err := tlsDirectives(l)
 	if err != nil {
 		return Directive{}, err

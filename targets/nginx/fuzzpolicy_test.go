@@ -21,7 +21,7 @@ var policyRuns atomic.Int32
 const fuzzPolicy = `package fuzz
 
 metadata: {name: "fuzz", owner: "Security <sec@example.com>"}
-listeners: web: {port: 8443, hosts: [%q], tls: {certificate: {cert: "/tmp/c.pem", key: "/tmp/k.pem"}, hsts: {}}}
+listeners: web: {port: 8443, hosts: [%q], clientAddress: {from: %q, trustedProxies: %s}, tls: {certificate: {cert: "/tmp/c.pem", key: "/tmp/k.pem"}, hsts: {}}}
 authentication: keys: {kind: "apiKey", header: %q, consumers: a: {keyHash: "sha256:9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08", roles: ["r"]}}
 defaults: authentication: ["keys"]
 services: s: {
@@ -43,11 +43,11 @@ targets: authorizer: url: "http://127.0.0.1:9902"
 // route and the policy's header values in the output, and (for a bounded
 // sample) a config real nginx accepts.
 func FuzzPolicy(f *testing.F) {
-	f.Add("api.example.com", "X-Key", "/a/{id}", "exact", false, "default-src 'self'", "X-Extra", "v; w", uint16(60), uint8(5), uint32(1024), "/b")
-	f.Add("*.example.com", "Authorization", "/", "prefix", true, "a", "X-Y", "'q'", uint16(1), uint8(0), uint32(1), "/b/c")
+	f.Add("api.example.com", "X-Key", "/a/{id}", "exact", false, "default-src 'self'", "X-Extra", "v; w", uint16(60), uint8(5), uint32(1024), "/b", "x-forwarded-for", "10.0.0.0/8")
+	f.Add("*.example.com", "Authorization", "/", "prefix", true, "a", "X-Y", "'q'", uint16(1), uint8(0), uint32(1), "/b/c", "proxy-protocol", "2001:db8::/32")
 	f.Fuzz(func(t *testing.T, host, keyHeader, path1, match string, public bool, csp, extraName, extraValue string,
-		requests uint16, burst uint8, maxBody uint32, path2 string) {
-		src := fmt.Sprintf(fuzzPolicy, host, keyHeader, path1, match, public, csp, extraName, extraValue,
+		requests uint16, burst uint8, maxBody uint32, path2, from, trusted string) {
+		src := fmt.Sprintf(fuzzPolicy, host, from, trustedList(trusted), keyHeader, path1, match, public, csp, extraName, extraValue,
 			int(requests)+1, burst, int(maxBody%(1<<30))+1, path2)
 		dir := t.TempDir()
 		if err := os.WriteFile(filepath.Join(dir, "policy.cue"), []byte(src), 0o644); err != nil {
@@ -67,6 +67,13 @@ func FuzzPolicy(f *testing.F) {
 				t.Fatalf("route %s missing from nginx.conf", id)
 			}
 		}
+		if ca := p.Listeners[0].ClientAddress; ca != nil {
+			for _, r := range ca.TrustedProxies {
+				if !strings.Contains(conf, "set_real_ip_from \""+r+"\";") {
+					t.Fatalf("trusted proxy %s (from %q) missing from nginx.conf", r, trusted)
+				}
+			}
+		}
 		if got := addHeaderValues(t, arts[0].Data, "Content-Security-Policy"); len(got) == 0 || got[0] != csp {
 			t.Fatalf("CSP %q came out as %q", csp, got)
 		}
@@ -74,4 +81,13 @@ func FuzzPolicy(f *testing.F) {
 			nginxTest(t, p)
 		}
 	})
+}
+
+// trustedList is the CUE list of trusted proxies: empty for "", else the
+// one range the fuzzer chose.
+func trustedList(r string) string {
+	if r == "" {
+		return "[]"
+	}
+	return fmt.Sprintf("[%q]", r)
 }

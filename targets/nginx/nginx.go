@@ -62,6 +62,7 @@ func (*Target) Capabilities(p *ir.Policy) targetapi.Capabilities {
 		ir.CtlUndeclared:      native("location / return 404, default_server"),
 		ir.CtlCORS:            native("map $http_origin, add_header, return 204"),
 		ir.CtlHeaders:         native("add_header always, server_tokens off"),
+		ir.CtlClientAddress:   native("set_real_ip_from, real_ip_header, real_ip_recursive on (listen proxy_protocol)"),
 	}
 	if !mtlsHasSANs(p) {
 		caps[ir.CtlMTLS] = native("ssl_verify_client, ssl_client_certificate")

@@ -197,6 +197,7 @@ func redirectServer(l *ir.Listener) (Directive, error) {
 	if len(l.Hosts) == 0 {
 		listenArgs = append(listenArgs, Raw("default_server"))
 	}
+	listenArgs = append(listenArgs, proxyProtocolArg(l)...)
 	return B("server", nil,
 		D("listen", listenArgs...),
 		D("server_name", names...),
@@ -225,6 +226,9 @@ func (d *defaults) add(l *ir.Listener) error {
 	if prev, ok := d.byAddr[addr]; ok && (prev.TLS == nil) != (l.TLS == nil) {
 		return fmt.Errorf("shares %s with listener %s, one with TLS and one without", addr, prev.Name)
 	}
+	if prev, ok := d.byAddr[addr]; ok && len(proxyProtocolArg(prev)) != len(proxyProtocolArg(l)) {
+		return fmt.Errorf("shares %s with listener %s, one with the PROXY protocol and one without", addr, prev.Name)
+	}
 	if _, ok := d.byAddr[addr]; !ok {
 		d.byAddr[addr], d.ssl[addr] = l, l.TLS != nil
 	}
@@ -234,8 +238,11 @@ func (d *defaults) add(l *ir.Listener) error {
 		if err != nil {
 			return err
 		}
+		if prev, ok := d.byAddr[r]; ok && len(proxyProtocolArg(prev)) != len(proxyProtocolArg(l)) {
+			return fmt.Errorf("shares %s with listener %s, one with the PROXY protocol and one without", r, prev.Name)
+		}
 		if _, ok := d.byAddr[r]; !ok {
-			d.byAddr[r] = &ir.Listener{Name: l.Name + "-redirect"}
+			d.byAddr[r] = &ir.Listener{Name: l.Name + "-redirect", ClientAddress: l.ClientAddress}
 		}
 		d.any[r] = d.any[r] || len(l.Hosts) == 0
 	}
@@ -253,7 +260,7 @@ func (d *defaults) servers() []Directive {
 	sort.Strings(addrs)
 	var out []Directive
 	for _, a := range addrs {
-		listen := Raws(a, "default_server")
+		listen := append(Raws(a, "default_server"), proxyProtocolArg(d.byAddr[a])...)
 		body := []Directive{}
 		if d.ssl[a] {
 			listen = append(listen, Raw("ssl"))

@@ -27,6 +27,8 @@ type lview struct {
 	// tls is the filter chain's downstream TLS context; nil for plaintext.
 	tls *tlsv3.DownstreamTlsContext
 	hcm *hcmv3.HttpConnectionManager
+	// client is where the listener takes the client address from.
+	client clientView
 	// filters are the HTTP filters' names in order and their configs.
 	filters []string
 	configs map[string]proto.Message
@@ -82,6 +84,7 @@ func (v *view) listener(l *listenerv3.Listener) (*lview, error) {
 	if len(l.GetFilterChains()) > 1 {
 		return nil, fmt.Errorf("%d filter chains: rampart compares listeners with one", len(l.GetFilterChains()))
 	}
+	lv.client = readClientView(l)
 	fc := l.GetFilterChains()[0]
 	if ts := fc.GetTransportSocket(); ts != nil {
 		tc := &tlsv3.DownstreamTlsContext{}

@@ -80,6 +80,7 @@ func (c *comparer) listeners(want, got []config.Listener) {
 		w := wm[l.Name]
 		c.d.Set(withCtl(at, ir.CtlUndeclared, "hosts"), "hosts", w.Hosts, g.Hosts, drift.HigherWeakens)
 		c.d.Value(withCtl(at, ir.CtlRedirect, "redirectPort"), "redirectPort", itoa(w.RedirectPort), itoa(g.RedirectPort), drift.AnyWeakens)
+		c.clientAddress(at, l, w.ClientAddress, g.ClientAddress)
 		if l.TLS != nil {
 			at.Origin = l.TLS.Origin
 		}

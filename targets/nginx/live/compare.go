@@ -152,8 +152,12 @@ func (c *comparer) server(ws, gs *server) {
 	c.number(with(at, ir.CtlTimeouts, "client_header_timeout"), "client_header_timeout", ws.settings, gs.settings, seconds)
 	c.number(with(at, ir.CtlHeaderLimit, "large_client_header_buffers"), "large_client_header_buffers", ws.settings, gs.settings, buffers)
 	c.ifs(at, ws.ifs, gs.ifs)
+	c.realIP(at, ws.settings, gs.settings)
 	for _, k := range sortedKeys(ws.locs) {
 		c.location(at, ws.locs[k], gs.locs[k])
+		if wl, gl := ws.locs[k], gs.locs[k]; gl != nil && (realIPOverridden(wl.settings, ws.settings) || realIPOverridden(gl.settings, gs.settings)) {
+			c.realIP(drift.At{Listener: at.Listener, Path: at.Path + " " + k}, wl.settings, gl.settings)
+		}
 	}
 	for _, k := range sortedKeys(gs.locs) {
 		if ws.locs[k] == nil {

@@ -103,6 +103,11 @@ var inherited = map[string]string{
 	// satisfy any lets an allow rule stand in for auth_request.
 	"satisfy":    "all",
 	"access_log": "logs/access.log combined",
+	// the realip module: which peers' header is believed (none by
+	// default), which header, and whether trusted hops are skipped
+	"set_real_ip_from":  "",
+	"real_ip_header":    "X-Real-IP",
+	"real_ip_recursive": "off",
 }
 
 // normalise builds the model from a parsed tree.
@@ -171,7 +176,7 @@ func (s scope) enter(block []*node) scope {
 	var hidden []string
 	var limits []*node
 	logs := []string{}
-	var confCmds []string
+	var confCmds, realFrom []string
 	for _, n := range block {
 		switch {
 		case n.name == "add_header" && len(n.args) >= 2:
@@ -200,6 +205,8 @@ func (s scope) enter(block []*node) scope {
 			logs = append(logs, strings.Join(n.args, " "))
 		case n.name == "ssl_conf_command":
 			confCmds = append(confCmds, strings.Join(n.args, " "))
+		case n.name == "set_real_ip_from" && len(n.args) == 1:
+			realFrom = append(realFrom, n.args[0])
 		case n.block == nil:
 			if _, ok := inherited[n.name]; ok {
 				out.settings[n.name] = strings.Join(n.args, " ")
@@ -221,6 +228,11 @@ func (s scope) enter(block []*node) scope {
 	if len(confCmds) > 0 {
 		out.settings["ssl_conf_command"] = strings.Join(confCmds, "; ")
 	}
+	if len(realFrom) > 0 {
+		// a level's own set_real_ip_from list replaces the inherited one
+		slices.Sort(realFrom)
+		out.settings["set_real_ip_from"] = strings.Join(slices.Compact(realFrom), " ")
+	}
 	if len(logs) > 0 {
 		slices.Sort(logs)
 		out.settings["access_log"] = strings.Join(logs, "; ")
@@ -232,11 +244,18 @@ func (s scope) enter(block []*node) scope {
 func newServer(n *node, parent scope, zones map[string]limitReq) (*server, error) {
 	sc := parent.enter(n.block)
 	s := &server{settings: sc.settings, locs: map[string]*location{}, ifs: ifChecks(n.block)}
+	s.settings[listenProxyProtocol] = "off"
 	var listens, names []string
 	for _, d := range n.block {
 		switch d.name {
 		case "listen":
-			listens = append(listens, strings.Join(d.args, " "))
+			// proxy_protocol is compared as a setting (realip.go), not
+			// as part of the server's identity
+			args := slices.DeleteFunc(slices.Clone(d.args), func(a string) bool { return a == "proxy_protocol" })
+			if len(args) != len(d.args) {
+				s.settings[listenProxyProtocol] = "on"
+			}
+			listens = append(listens, strings.Join(args, " "))
 			s.port, s.ssl = listenPort(d.args), s.ssl || slices.Contains(d.args, "ssl")
 		case "server_name":
 			names = append(names, d.args...)
