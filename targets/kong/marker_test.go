@@ -6,6 +6,7 @@ import (
 	"testing"
 
 	"github.com/rampart-policy/rampart/compiler/ir"
+	"github.com/rampart-policy/rampart/targets/internal/digest"
 	"github.com/rampart-policy/rampart/targets/internal/golden"
 	"github.com/rampart-policy/rampart/targets/kong"
 )
@@ -56,4 +57,22 @@ func TestArtifactsCarryHeader(t *testing.T) {
 			t.Errorf("%s: Verify accepted it", name)
 		}
 	}
+}
+
+// FuzzHeader: for any policy name, the header is one comment line that
+// reads back the same name (invalid UTF-8 included) and the digest.
+func FuzzHeader(f *testing.F) {
+	f.Add("shop")
+	f.Add("a\"; rampart-digest: sha256:" + strings.Repeat("0", 64) + "; do not edit\n# x")
+	f.Add("\u2028\u0085\r")
+	f.Fuzz(func(t *testing.T, name string) {
+		h := kong.Header(kong.ConfFile, &ir.Policy{Name: name})
+		if bytes.IndexAny(h[:len(h)-1], "\n\r") >= 0 {
+			t.Fatalf("%q: header is not one line: %q", name, h)
+		}
+		m, ok := kong.ReadHeader(append(h, "database = off\n"...))
+		if !ok || m.File != kong.ConfFile || m.Policy != name || m.Digest != digest.Policy(&ir.Policy{}) {
+			t.Fatalf("%q: read back %+v %v from %q", name, m, ok, h)
+		}
+	})
 }
