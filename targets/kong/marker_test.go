@@ -13,13 +13,13 @@ import (
 
 // TestHeaderQuotesName: whatever a policy name holds (the schema forbids
 // most of it, Header does not rely on that), the header stays one comment
-// line and reads back the same name, and no text in the name can pass
-// for the digest.
+// line without '$' (decK's template delimiters are "${{" "}}") and reads
+// back the same name, and no text in the name can pass for the digest.
 func TestHeaderQuotesName(t *testing.T) {
 	fake := "x\"; rampart-digest: sha256:" + strings.Repeat("0", 64) + "; do not edit\n"
-	for _, name := range []string{"shop", `a"b\c`, "a\nb", "a\rb", "a\u2028b\u2029c\u0085d", "a\x00b\x1b", "\ufeffbom", fake} {
+	for _, name := range []string{"shop", `a"b\c`, "a\nb", "a\rb", "a\u2028b\u2029c\u0085d", "a\x00b\x1b", "\ufeffbom", fake, `${{ env "DECK_X" }}`} {
 		h := kong.Header(kong.DeckFile, &ir.Policy{Name: name})
-		if bytes.Count(h, []byte("\n")) != 1 || bytes.ContainsAny(h[:len(h)-1], "\r\u2028\u2029\u0085") || h[0] != '#' {
+		if bytes.Count(h, []byte("\n")) != 1 || bytes.ContainsAny(h[:len(h)-1], "\r\u2028\u2029\u0085$") || h[0] != '#' {
 			t.Errorf("%q: header is not one comment line: %q", name, h)
 		}
 		m, ok := kong.ReadHeader(append(h, "\"_format_version\": \"3.0\"\n"...))
@@ -59,15 +59,17 @@ func TestArtifactsCarryHeader(t *testing.T) {
 	}
 }
 
-// FuzzHeader: for any policy name, the header is one comment line that
-// reads back the same name (invalid UTF-8 included) and the digest.
+// FuzzHeader: for any policy name, the header is one comment line without
+// '$' that reads back the same name (invalid UTF-8 included) and the
+// digest.
 func FuzzHeader(f *testing.F) {
 	f.Add("shop")
 	f.Add("a\"; rampart-digest: sha256:" + strings.Repeat("0", 64) + "; do not edit\n# x")
 	f.Add("\u2028\u0085\r")
+	f.Add("${{ env \"DECK_X\" }}")
 	f.Fuzz(func(t *testing.T, name string) {
 		h := kong.Header(kong.ConfFile, &ir.Policy{Name: name})
-		if bytes.IndexAny(h[:len(h)-1], "\n\r") >= 0 {
+		if bytes.IndexAny(h[:len(h)-1], "\n\r$") >= 0 {
 			t.Fatalf("%q: header is not one line: %q", name, h)
 		}
 		m, ok := kong.ReadHeader(append(h, "database = off\n"...))
