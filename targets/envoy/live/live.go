@@ -109,6 +109,6 @@ func (w *Want) Compare(data []byte) (drift.Result, error) {
 	}
 	c := newComparer(w.p)
 	c.compare(w.want, got)
-	checkMarker(c.d, w.p, data)
+	checkMarker(c.d, w.p, got.node)
 	return c.d.Result(), nil
 }

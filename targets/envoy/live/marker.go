@@ -8,6 +8,7 @@ import (
 	"strconv"
 
 	bootstrapv3 "github.com/envoyproxy/go-control-plane/envoy/config/bootstrap/v3"
+	corev3 "github.com/envoyproxy/go-control-plane/envoy/config/core/v3"
 	"google.golang.org/protobuf/encoding/protojson"
 	"gopkg.in/yaml.v3"
 
@@ -101,38 +102,57 @@ func asJSON(content []byte) ([]byte, error) {
 
 // parseLive reads what Compare is given: a config_dump, or a bootstrap
 // as deployed (envoy.json or envoy.yaml, as the Terraform source finds
-// it in a resource attribute).
+// it in a resource attribute). A config_dump's only field is "configs";
+// a bootstrap has none of that name.
 func parseLive(content []byte) (*view, error) {
 	data, err := asJSON(content)
 	if err != nil {
 		return nil, err
 	}
-	var top struct {
-		Configs     *[]struct{} `json:"configs"`
-		Node        *struct{}   `json:"node"`
-		Static      *struct{}   `json:"static_resources"`
-		StaticCamel *struct{}   `json:"staticResources"`
-	}
-	if err := json.Unmarshal(data, &top); err != nil {
-		return nil, fmt.Errorf("reading JSON: %w", err)
-	}
-	if top.Configs != nil || (top.Node == nil && top.Static == nil && top.StaticCamel == nil) {
+	if first, _ := firstKey(data); first == "" || first == "configs" {
 		return parseDump(data)
 	}
 	var bs bootstrapv3.Bootstrap
 	if err := protojson.Unmarshal(data, &bs); err != nil {
 		return nil, fmt.Errorf("reading a bootstrap (envoy.json, envoy.yaml): %w", err)
 	}
-	return newView(bs.GetStaticResources().GetListeners(), bs.GetStaticResources().GetClusters(), nil)
+	v, err := newView(bs.GetStaticResources().GetListeners(), bs.GetStaticResources().GetClusters(), nil)
+	if err != nil {
+		return nil, err
+	}
+	v.node = bs.GetNode()
+	return v, nil
 }
 
-// checkMarker compares the marker of the live bootstrap, when it has
-// one, with p's: a bootstrap built from another policy, or from another
-// version of this one, is a neutral finding (the controls compared above
-// say what differs). A live bootstrap without a marker was not built by
-// this version of rampart and is not judged here.
-func checkMarker(d *drift.Diff, p *ir.Policy, content []byte) {
-	got, ok := readMarker(content)
+// firstKey returns the first key of a JSON object without reading the
+// rest of it; "" when data is not an object or the object is empty.
+func firstKey(data []byte) (string, error) {
+	dec := json.NewDecoder(bytes.NewReader(data))
+	if t, err := dec.Token(); err != nil || t != json.Delim('{') {
+		return "", err
+	}
+	t, err := dec.Token()
+	k, _ := t.(string)
+	return k, err
+}
+
+// nodeMarker returns the marker in a bootstrap node's metadata.
+func nodeMarker(n *corev3.Node) (marker, bool) {
+	f := n.GetMetadata().GetFields()[envoy.MetadataKey].GetStructValue().GetFields()
+	m := marker{Policy: f["policy"].GetStringValue(), Digest: f["digest"].GetStringValue(), IR: f["ir"].GetStringValue()}
+	if m.Policy == "" || !digestRE.MatchString(m.Digest) {
+		return marker{}, false
+	}
+	return m, true
+}
+
+// checkMarker compares the marker of the live bootstrap's node, when it
+// has one, with p's: a bootstrap built from another policy, or from
+// another version of this one, is a neutral finding (the controls
+// compared besides say what differs). A live bootstrap without a marker
+// was not built by this version of rampart and is not judged here.
+func checkMarker(d *drift.Diff, p *ir.Policy, node *corev3.Node) {
+	got, ok := nodeMarker(node)
 	if !ok {
 		return
 	}
