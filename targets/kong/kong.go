@@ -154,6 +154,7 @@ func (t *Target) Build(ctx context.Context, p *ir.Policy) ([]targetapi.Artifact,
 	if err != nil {
 		return nil, fmt.Errorf("kong: %w", err)
 	}
+	deck, confText = append(Header(DeckFile, p), deck...), append(Header(ConfFile, p), confText...)
 	if err := Verify(deck, confText); err != nil {
 		return nil, fmt.Errorf("kong: internal error: %w", err)
 	}

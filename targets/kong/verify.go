@@ -10,13 +10,18 @@ import (
 	"unicode"
 )
 
-// Verify checks both artifacts the way Build cannot rely on Kong to: the
+// Verify checks both artifacts the way Build cannot rely on Kong to: both
+// start with rampart's header line for the same policy (Header), the
 // decK file decodes strictly into rampart's types and prints back to the
-// same bytes, every entity passes the checks Kong makes in code (CheckFile),
-// and kong.conf passes CheckConf. The JSON Schema validation against Kong's
+// same bytes after its header, every entity passes the checks Kong makes
+// in code (CheckFile), and kong.conf passes CheckConf. The JSON Schema validation against Kong's
 // published schemas (ValidateSchemas) needs the reference data outside
 // the repository, so the tests and `make demo` run it, not Build.
 func Verify(deck, conf []byte) error {
+	body, err := checkHeaderLines(deck, conf)
+	if err != nil {
+		return err
+	}
 	f, err := Decode(deck)
 	if err != nil {
 		return fmt.Errorf("kong.yaml does not decode strictly: %w", err)
@@ -25,7 +30,7 @@ func Verify(deck, conf []byte) error {
 	if err != nil {
 		return err
 	}
-	if !bytes.Equal(again, deck) {
+	if !bytes.Equal(again, body) {
 		return errors.New("kong.yaml does not survive a decode/encode round trip")
 	}
 	if err := CheckFile(f); err != nil {

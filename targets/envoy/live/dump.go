@@ -59,7 +59,12 @@ func parseDump(data []byte) (*view, error) {
 	if !haveL && bs == nil {
 		return nil, fmt.Errorf("config_dump holds neither a listeners nor a bootstrap dump")
 	}
-	return newView(ls, cs, rcs)
+	v, err := newView(ls, cs, rcs)
+	if err != nil {
+		return nil, err
+	}
+	v.node = bs.GetNode()
+	return v, nil
 }
 
 // dumpListeners returns the static listeners and each dynamic listener's

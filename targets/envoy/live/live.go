@@ -32,7 +32,8 @@ func (*Live) Target() string { return "envoy" }
 
 // Fetch reads /config_dump from the admin URL ("http://127.0.0.1:9901",
 // "/config_dump" added unless the URL names it, query kept), or a file
-// holding a saved dump.
+// holding a saved dump or a bootstrap as deployed (envoy.json,
+// envoy.yaml).
 func (l *Live) Fetch(ctx context.Context, source string) ([]byte, error) {
 	if !strings.HasPrefix(source, "http://") && !strings.HasPrefix(source, "https://") {
 		data, err := os.ReadFile(source)
@@ -98,13 +99,16 @@ func Expected(ctx context.Context, p *ir.Policy) (*Want, error) {
 	return &Want{p: p, want: v}, nil
 }
 
-// Compare reads a config_dump and compares it with w.
+// Compare reads a config_dump, or a bootstrap as deployed (envoy.json,
+// envoy.yaml), compares it with w, and compares the policy marker of the
+// live bootstrap (checkMarker).
 func (w *Want) Compare(data []byte) (drift.Result, error) {
-	got, err := parseDump(data)
+	got, err := parseLive(data)
 	if err != nil {
 		return drift.Result{}, fmt.Errorf("envoy live config: %w", err)
 	}
 	c := newComparer(w.p)
 	c.compare(w.want, got)
+	checkMarker(c.d, w.p, got.node)
 	return c.d.Result(), nil
 }

@@ -4,6 +4,7 @@ import (
 	"fmt"
 
 	clusterv3 "github.com/envoyproxy/go-control-plane/envoy/config/cluster/v3"
+	corev3 "github.com/envoyproxy/go-control-plane/envoy/config/core/v3"
 	listenerv3 "github.com/envoyproxy/go-control-plane/envoy/config/listener/v3"
 	routev3 "github.com/envoyproxy/go-control-plane/envoy/config/route/v3"
 	hcmv3 "github.com/envoyproxy/go-control-plane/envoy/extensions/filters/network/http_connection_manager/v3"
@@ -19,6 +20,9 @@ type view struct {
 	clusters  map[string]*clusterv3.Cluster
 	// routeConfigs are RDS route configurations by name.
 	routeConfigs map[string]*routev3.RouteConfiguration
+	// node is the bootstrap's node, when the live side shows one: it
+	// carries rampart's marker (checkMarker).
+	node *corev3.Node
 }
 
 // lview is one listener.
