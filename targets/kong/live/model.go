@@ -111,11 +111,21 @@ func parseConfig(data []byte) (*parsed, error) {
 }
 
 // decodeDoc decodes one YAML or JSON document into generic values with
-// every number as float64.
+// every number as float64, keeping what the scopes keep. YAML in the
+// block style Kong and yaml.v3 write is read by decodeBlockYAML; any
+// other YAML by yaml.v3.
 func decodeDoc(data []byte) (map[string]any, error) {
 	if t := bytes.TrimLeft(data, " \t\r\n"); len(t) > 0 && t[0] == '{' {
 		return decodeJSON(data)
 	}
+	if m, ok := decodeBlockYAML(data); ok {
+		return m, nil
+	}
+	return decodeYAML(data)
+}
+
+// decodeYAML decodes a YAML document with yaml.v3, then norm and prune.
+func decodeYAML(data []byte) (map[string]any, error) {
 	dec := yaml.NewDecoder(bytes.NewReader(data))
 	var v any
 	if err := dec.Decode(&v); err != nil {
@@ -129,24 +139,7 @@ func decodeDoc(data []byte) (map[string]any, error) {
 	if !ok {
 		return nil, fmt.Errorf("want a mapping at the top level, got %T", v)
 	}
-	return m, nil
-}
-
-// decodeJSON decodes a JSON document (the Admin API's answers, the
-// entity endpoints as Fetch assembles them) with encoding/json, many
-// times faster than the YAML decoder on large configurations.
-func decodeJSON(data []byte) (map[string]any, error) {
-	dec := json.NewDecoder(bytes.NewReader(data))
-	var m map[string]any
-	if err := dec.Decode(&m); err != nil {
-		return nil, err
-	}
-	if dec.More() {
-		return nil, fmt.Errorf("more than one JSON document")
-	}
-	if m == nil {
-		return nil, fmt.Errorf("want an object at the top level")
-	}
+	prune(m, docScope)
 	return m, nil
 }
 
