@@ -121,7 +121,7 @@ func (c *comparer) route(at drift.At, w, g *route, wp, gp map[string]plugin) {
 	c.d.Set(withCtl(at, ir.CtlRedirect, "protocols"), "protocols", strs(w.Fields["protocols"]), strs(g.Fields["protocols"]), drift.HigherWeakens)
 	c.d.Value(withCtl(at, ir.CtlRedirect, "https_redirect_status_code"), "https_redirect_status_code",
 		text(w.Fields["https_redirect_status_code"]), text(g.Fields["https_redirect_status_code"]), drift.AnyWeakens)
-	c.plugins(at, "", wp, gp)
+	c.plugins(at, wp, gp)
 }
 
 // unexpectedRoute reports a route only live has: weakening when no
@@ -139,12 +139,12 @@ func (c *comparer) unexpectedRoute(got *parsed, g *route) {
 }
 
 // plugins compares two sets of plugins by name.
-func (c *comparer) plugins(at drift.At, prefix string, want, got map[string]plugin) {
+func (c *comparer) plugins(at drift.At, want, got map[string]plugin) {
 	for _, name := range sortedKeys(want) {
 		w := want[name]
 		pat := withCtl(at, pluginControl(w.Name, w.Config), "plugins["+name+"]")
 		g, ok := got[name]
-		what := prefix + "plugin " + name
+		what := "plugin " + name
 		switch {
 		case !ok:
 			c.d.Add(pat, what, drift.Finding{Direction: drift.Missing, Severity: drift.Weakening, Expected: name,
@@ -156,27 +156,33 @@ func (c *comparer) plugins(at drift.At, prefix string, want, got map[string]plug
 		default:
 			c.d.Add(withPath(pat, "enabled"), what+" enabled")
 		}
-		c.pluginFields(pat, what, w, g)
+		c.pluginFields(pat, what, name == w.Name, w, g)
 	}
 	for _, name := range sortedKeys(got) {
 		if _, ok := want[name]; !ok {
 			g := got[name]
 			sev, why := unexpectedPluginSeverity(g.Name)
-			c.d.Add(withCtl(at, pluginControl(g.Name, g.Config), "plugins["+name+"]"), prefix+"plugin "+name,
+			c.d.Add(withCtl(at, pluginControl(g.Name, g.Config), "plugins["+name+"]"), "plugin "+name,
 				drift.Finding{Direction: drift.Unexpected, Severity: sev, Actual: name,
-					Message: fmt.Sprintf("%splugin %s (%s scope) is in live but not in the policy%s", prefix, name, g.Scope, why)})
+					Message: fmt.Sprintf("plugin %s (%s scope) is in live but not in the policy%s", name, g.Scope, why)})
 		}
 	}
 }
 
-// pluginFields compares the fields of two instances of one plugin.
-func (c *comparer) pluginFields(at drift.At, what string, w, g plugin) {
-	for _, f := range specs[w.Name].Fields {
-		fat := withPath(at, "config."+f.Name)
+// pluginFields compares the fields of two instances of one plugin; what
+// names the instance, plain when it is "plugin <its name>".
+func (c *comparer) pluginFields(at drift.At, what string, plain bool, w, g plugin) {
+	for i, f := range specs[w.Name].Fields {
+		txt := fieldTexts[w.Name][i]
+		fat := at
+		fat.Path += txt.path
 		if f.Control != "" {
 			fat.Control = f.Control
 		}
-		name := what + " " + f.Name
+		name := txt.name
+		if !plain {
+			name = what + " " + f.Name
+		}
 		wv, gv := w.Config[f.Name], g.Config[f.Name]
 		switch f.Kind {
 		case number:
