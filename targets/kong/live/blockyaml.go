@@ -29,8 +29,8 @@ type blockReader struct {
 	ind  int
 	text []byte
 	gap  bool
-	// keys are the key hashes of the open mappings, by depth.
-	keys  []map[uint64]struct{}
+	// keys are the keys of the open mappings, by depth.
+	keys  []*keySet
 	seed  maphash.Seed
 	depth int
 	names interner
@@ -153,11 +153,9 @@ func (r *blockReader) mapping(ind int, s scope, build bool) (any, bool) {
 		if !ok || !isEntry {
 			return nil, false
 		}
-		h := maphash.Bytes(r.seed, k)
-		if _, dup := seen[h]; dup {
+		if !seen.add(k, r.seed) {
 			return nil, false
 		}
-		seen[h] = struct{}{}
 		cs, keep := s.key(string(k))
 		var v any
 		if rest == nil {
@@ -193,13 +191,45 @@ func (r *blockReader) block(ind int, s scope, build bool) (any, bool) {
 }
 
 // keySet returns the emptied key set of the current depth.
-func (r *blockReader) keySet() map[uint64]struct{} {
+func (r *blockReader) keySet() *keySet {
 	for len(r.keys) <= r.depth {
-		r.keys = append(r.keys, map[uint64]struct{}{})
+		r.keys = append(r.keys, &keySet{hashes: map[uint64]struct{}{}})
 	}
 	set := r.keys[r.depth]
-	clear(set)
+	set.seen, set.hashing = set.seen[:0], false
+	clear(set.hashes)
 	return set
+}
+
+// keySet finds a repeated key in one mapping. While keys come in
+// increasing order (as yaml.v3 writes them) none can repeat and they are
+// only listed; from the first key out of order (lyaml writes Lua's table
+// order) every key is hashed. Two keys with one hash read as a repeat,
+// which only makes the block decoder give up.
+type keySet struct {
+	seen    [][]byte
+	hashing bool
+	hashes  map[uint64]struct{}
+}
+
+// add records k; false when it may repeat an earlier key.
+func (s *keySet) add(k []byte, seed maphash.Seed) bool {
+	if !s.hashing {
+		if n := len(s.seen); n == 0 || bytes.Compare(k, s.seen[n-1]) > 0 {
+			s.seen = append(s.seen, k)
+			return true
+		}
+		s.hashing = true
+		for _, p := range s.seen {
+			s.hashes[maphash.Bytes(seed, p)] = struct{}{}
+		}
+	}
+	h := maphash.Bytes(seed, k)
+	if _, dup := s.hashes[h]; dup {
+		return false
+	}
+	s.hashes[h] = struct{}{}
+	return true
 }
 
 // seq reads a block sequence whose entries are at column ind.
@@ -497,8 +527,7 @@ func resolvePlain(b []byte) (v any, isStr, ok bool) {
 	if h == 0 {
 		return nil, true, true
 	}
-	s := string(b)
-	switch s {
+	switch string(b) {
 	case "true", "True", "TRUE":
 		return true, false, true
 	case "false", "False", "FALSE":
@@ -512,6 +541,10 @@ func resolvePlain(b []byte) (v any, isStr, ok bool) {
 	case "-.inf", "-.Inf", "-.INF":
 		return math.Inf(-1), false, true
 	}
+	if f, ok := smallInt(b); ok {
+		return f, false, true
+	}
+	s := string(b)
 	switch h {
 	case '.':
 		if f, err := strconv.ParseFloat(s, 64); err == nil {
@@ -526,6 +559,30 @@ func resolvePlain(b []byte) (v any, isStr, ok bool) {
 		}
 	}
 	return nil, true, true
+}
+
+// smallInt reads a decimal integer of at most 18 digits without a sign
+// other than '-' or a leading zero, which every step of yaml.v3's
+// resolution reads the same way; ok is false for anything else.
+func smallInt(b []byte) (float64, bool) {
+	d := b
+	if len(d) > 0 && d[0] == '-' {
+		d = d[1:]
+	}
+	if len(d) == 0 || len(d) > 18 || (d[0] == '0' && len(d) > 1) {
+		return 0, false
+	}
+	var n int64
+	for _, c := range d {
+		if c < '0' || c > '9' {
+			return 0, false
+		}
+		n = n*10 + int64(c-'0')
+	}
+	if len(d) != len(b) {
+		n = -n
+	}
+	return float64(n), true
 }
 
 // timestampLike reports a scalar starting "YYYY-", which yaml.v3 may

@@ -342,3 +342,31 @@ func (in interner) str(b []byte) string {
 	in[s] = s
 	return s
 }
+
+// adminConfigText returns the text of the Admin API's GET /config answer,
+// {"config": "<text>"}, unquoted once; ok is false for any other JSON.
+// It saves decoding the answer into a string and copying it back.
+func adminConfigText(data []byte) (text []byte, ok bool) {
+	r := &jsonReader{data: data}
+	for _, want := range []string{"{", `"config"`, ":"} {
+		if r.space(); !bytes.HasPrefix(r.data[r.i:], []byte(want)) {
+			return nil, false
+		}
+		r.i += len(want)
+	}
+	if r.space(); r.i >= len(data) || data[r.i] != '"' {
+		return nil, false
+	}
+	text, err := r.str()
+	if err != nil {
+		return nil, false
+	}
+	if r.space(); r.i >= len(data) || data[r.i] != '}' {
+		return nil, false
+	}
+	r.i++
+	if r.space(); r.i != len(data) {
+		return nil, false
+	}
+	return text, true
+}

@@ -85,14 +85,9 @@ var serverFields = []string{"id", "created_at", "updated_at", "ws_id"}
 // Fetch assembles it from the entity endpoints (foreign keys as
 // {"id": …}), or the Admin API's {"config": "<text>"} answer.
 func parseConfig(data []byte) (*parsed, error) {
-	top, err := decodeDoc(data)
+	top, err := decodeTop(data)
 	if err != nil {
 		return nil, err
-	}
-	if text, ok := top["config"].(string); ok && len(top) == 1 {
-		if top, err = decodeDoc([]byte(text)); err != nil {
-			return nil, fmt.Errorf("the Admin API's config text: %w", err)
-		}
 	}
 	if _, ok := top["_format_version"]; !ok {
 		return nil, fmt.Errorf("not a Kong declarative configuration: no _format_version")
@@ -108,6 +103,28 @@ func parseConfig(data []byte) (*parsed, error) {
 		b.p.consumers[u] = slices.Compact(b.p.consumers[u])
 	}
 	return b.p, nil
+}
+
+// decodeTop decodes a configuration, unwrapping the Admin API's
+// {"config": "<text>"}.
+func decodeTop(data []byte) (map[string]any, error) {
+	text, ok := adminConfigText(data)
+	if !ok {
+		top, err := decodeDoc(data)
+		if err != nil {
+			return nil, err
+		}
+		s, isText := top["config"].(string)
+		if !isText || len(top) != 1 {
+			return top, nil
+		}
+		text = []byte(s)
+	}
+	top, err := decodeDoc(text)
+	if err != nil {
+		return nil, fmt.Errorf("the Admin API's config text: %w", err)
+	}
+	return top, nil
 }
 
 // decodeDoc decodes one YAML or JSON document into generic values with
