@@ -1,6 +1,7 @@
 package live
 
 import (
+	"bytes"
 	"fmt"
 	"slices"
 	"strconv"
@@ -123,13 +124,19 @@ func confKeyChars(k string) bool {
 // isKongConf reports whether data reads as a kong.conf: its first line
 // that is neither blank nor a comment is "key = value".
 func isKongConf(data []byte) bool {
-	for _, line := range strings.Split(string(data), "\n") {
-		t := strings.TrimSpace(line)
-		if t == "" || strings.HasPrefix(t, "#") {
+	for len(data) > 0 {
+		line := data
+		if i := bytes.IndexByte(data, '\n'); i >= 0 {
+			line, data = data[:i], data[i+1:]
+		} else {
+			data = nil
+		}
+		t := bytes.TrimSpace(line)
+		if len(t) == 0 || t[0] == '#' {
 			continue
 		}
-		k, _, ok := strings.Cut(t, "=")
-		return ok && confKeyChars(strings.ToLower(strings.TrimSpace(k)))
+		k, _, ok := bytes.Cut(t, []byte("="))
+		return ok && len(k) < 200 && confKeyChars(strings.ToLower(string(bytes.TrimSpace(k))))
 	}
 	return false
 }
