@@ -174,8 +174,9 @@ func (c *comparer) plugins(at drift.At, want, got map[string]plugin) {
 func (c *comparer) pluginFields(at drift.At, what string, plain bool, w, g plugin) {
 	for i, f := range specs[w.Name].Fields {
 		txt := fieldTexts[w.Name][i]
+		// fat's path is completed only where a finding may need it: a
+		// passed check records no path (drift.Diff.Add).
 		fat := at
-		fat.Path += txt.path
 		if f.Control != "" {
 			fat.Control = f.Control
 		}
@@ -186,9 +187,14 @@ func (c *comparer) pluginFields(at drift.At, what string, plain bool, w, g plugi
 		wv, gv := w.Config[f.Name], g.Config[f.Name]
 		switch f.Kind {
 		case number:
-			c.d.Number(fat, name, num(wv, -1), num(gv, -1), f.Rule, showNum)
+			wn, gn := num(wv, -1), num(gv, -1)
+			if wn == gn {
+				c.d.Add(fat, name)
+				continue
+			}
+			c.d.Number(withSuffix(fat, txt.path), name, wn, gn, f.Rule, showNum)
 		case set:
-			c.d.Set(fat, name, strs(wv), strs(gv), f.Rule)
+			c.set(fat, txt.path, name, strs(wv), strs(gv), f.Rule)
 		case kv:
 			if f.Keys != nil {
 				if wv == nil {
@@ -196,13 +202,46 @@ func (c *comparer) pluginFields(at drift.At, what string, plain bool, w, g plugi
 				}
 				wv, gv = only(wv, f.Keys), only(gv, f.Keys)
 			}
-			c.d.Set(fat, name, pairs(wv), pairs(gv), f.Rule)
+			c.set(fat, txt.path, name, pairs(wv), pairs(gv), f.Rule)
 		case headers:
-			c.headers(fat, name, wv, gv, f.Rule)
+			c.headers(withSuffix(fat, txt.path), name, wv, gv, f.Rule)
 		default:
-			c.d.Value(fat, name, text(wv), text(gv), f.Rule)
+			wt, gt := text(wv), text(gv)
+			if wt == gt {
+				c.d.Add(fat, name)
+				continue
+			}
+			c.d.Value(withSuffix(fat, txt.path), name, wt, gt, f.Rule)
 		}
 	}
+}
+
+// set compares two sets as drift.Diff.Set does, completing at's path
+// with suffix only when they differ.
+func (c *comparer) set(at drift.At, suffix, name string, want, got []string, rule drift.Rule) {
+	if sameSet(want, got) {
+		c.d.Add(at, name)
+		return
+	}
+	c.d.Set(withSuffix(at, suffix), name, want, got, rule)
+}
+
+// sameSet reports whether two lists hold the same members, ignoring order
+// and repeats.
+func sameSet(a, b []string) bool {
+	if slices.Equal(a, b) {
+		return true
+	}
+	a, b = slices.Clone(a), slices.Clone(b)
+	slices.Sort(a)
+	slices.Sort(b)
+	return slices.Equal(slices.Compact(a), slices.Compact(b))
+}
+
+// withSuffix returns at with suffix added to its path.
+func withSuffix(at drift.At, suffix string) drift.At {
+	at.Path += suffix
+	return at
 }
 
 // headers compares response-transformer "Name:value" lists by header

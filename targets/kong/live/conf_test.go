@@ -60,38 +60,38 @@ type confTamper struct {
 
 var confTampers = []confTamper{
 	{"TLS 1.1 allowed", "ssl_protocols", func(c string) string { return setConf(c, "ssl_protocols", "TLSv1.1 TLSv1.2 TLSv1.3") },
-		want{ir.CtlTLS, "", drift.Unexpected, drift.Weakening}},
+		want{ir.CtlTLS, "", drift.Unexpected, drift.Weakening, ""}},
 	{"weak cipher added", "ssl_ciphers", func(c string) string {
 		return setConf(setConf(c, "ssl_cipher_suite", "custom"), "ssl_ciphers", "ECDHE-RSA-AES128-SHA")
-	}, want{ir.CtlTLS, "", drift.Unexpected, drift.Weakening}},
+	}, want{ir.CtlTLS, "", drift.Unexpected, drift.Weakening, ""}},
 	{"cipher suite back to Kong's default", "ssl_cipher_suite", func(c string) string { return setConf(c, "ssl_cipher_suite", "") },
-		want{ir.CtlTLS, "", drift.Changed, drift.Weakening}},
+		want{ir.CtlTLS, "", drift.Changed, drift.Weakening, ""}},
 	{"TLS dropped from the proxy listener", "proxy_listen", func(c string) string { return strings.Replace(c, " ssl", "", 1) },
-		want{ir.CtlTLS, "", drift.Unexpected, drift.Weakening}},
+		want{ir.CtlTLS, "", drift.Unexpected, drift.Weakening, ""}},
 	{"session tickets on", "ssl_session_tickets", func(c string) string { return setConf(c, "ssl_session_tickets", "on") },
-		want{ir.CtlTLS, "", drift.Changed, drift.Weakening}},
+		want{ir.CtlTLS, "", drift.Changed, drift.Weakening, ""}},
 	{"version headers back", "headers", func(c string) string { return setConf(c, "headers", "") },
-		want{ir.CtlHeaders, "", drift.Unexpected, drift.Weakening}},
+		want{ir.CtlHeaders, "", drift.Unexpected, drift.Weakening, ""}},
 	{"Admin API on every address", "admin_listen", func(c string) string { return setConf(c, "admin_listen", "0.0.0.0:8001") },
-		want{ir.CtlUndeclared, "", drift.Unexpected, drift.Weakening}},
+		want{ir.CtlUndeclared, "", drift.Unexpected, drift.Weakening, ""}},
 	{"status API opened", "status_listen", func(c string) string { return setConf(c, "status_listen", "0.0.0.0:8100") },
-		want{ir.CtlUndeclared, "", drift.Unexpected, drift.Weakening}},
+		want{ir.CtlUndeclared, "", drift.Unexpected, drift.Weakening, ""}},
 	{"Lua sandbox off", "untrusted_lua", func(c string) string { return setConf(c, "untrusted_lua", "on") },
-		want{ir.CtlRedact, "", drift.Changed, drift.Weakening}},
+		want{ir.CtlRedact, "", drift.Changed, drift.Weakening, ""}},
 	{"body limit raised", "nginx_http_client_max_body_size", func(c string) string {
 		return setConf(c, "nginx_http_client_max_body_size", "1g")
-	}, want{ir.CtlBodyLimit, "", drift.Changed, drift.Weakening}},
+	}, want{ir.CtlBodyLimit, "", drift.Changed, drift.Weakening, ""}},
 	{"body limit removed", "nginx_http_client_max_body_size", func(c string) string {
 		return setConf(c, "nginx_http_client_max_body_size", "0")
-	}, want{ir.CtlBodyLimit, "", drift.Changed, drift.Weakening}},
+	}, want{ir.CtlBodyLimit, "", drift.Changed, drift.Weakening, ""}},
 	{"keepalive lengthened", "nginx_http_keepalive_timeout", func(c string) string {
 		return setConf(c, "nginx_http_keepalive_timeout", "1h")
-	}, want{ir.CtlTimeouts, "", drift.Changed, drift.Weakening}},
+	}, want{ir.CtlTimeouts, "", drift.Changed, drift.Weakening, ""}},
 	{"proxy trusted", "trusted_ips", func(c string) string { return setConf(c, "trusted_ips", "0.0.0.0/0") },
-		want{ir.CtlRateLimit, "", drift.Unexpected, drift.Weakening}},
+		want{ir.CtlRateLimit, "", drift.Unexpected, drift.Weakening, ""}},
 	{"body limit lowered (stricter)", "nginx_http_client_max_body_size", func(c string) string {
 		return setConf(c, "nginx_http_client_max_body_size", "1")
-	}, want{ir.CtlBodyLimit, "", drift.Changed, drift.Strengthening}},
+	}, want{ir.CtlBodyLimit, "", drift.Changed, drift.Strengthening, ""}},
 }
 
 // TestConfTampers: each change to kong.conf, read from a file, is found
