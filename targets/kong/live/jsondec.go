@@ -198,6 +198,12 @@ func (r *jsonReader) str() ([]byte, error) {
 	start := r.i
 	esc, ascii := false, true
 	for j := r.i + 1; j < len(r.data); j++ {
+		for j < len(r.data) && plainJSON[r.data[j]] {
+			j++
+		}
+		if j == len(r.data) {
+			break
+		}
 		switch c := r.data[j]; {
 		case c == '"':
 			r.i = j + 1
@@ -228,6 +234,15 @@ func (r *jsonReader) str() ([]byte, error) {
 	r.i = len(r.data)
 	return nil, r.fail("the end of a string")
 }
+
+// plainJSON marks the bytes a JSON string holds as they are: printable
+// ASCII but the quote and the backslash.
+var plainJSON = func() (t [256]bool) {
+	for c := 0x20; c < 0x80; c++ {
+		t[c] = c != '"' && c != '\\'
+	}
+	return t
+}()
 
 // unescapeJSON decodes the escapes of an ASCII string body; ok is false
 // for an invalid escape or a surrogate, left to encoding/json.
