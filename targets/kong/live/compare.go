@@ -121,7 +121,7 @@ func (c *comparer) route(at drift.At, w, g *route, wp, gp map[string]plugin) {
 	c.d.Set(withCtl(at, ir.CtlRedirect, "protocols"), "protocols", strs(w.Fields["protocols"]), strs(g.Fields["protocols"]), drift.HigherWeakens)
 	c.d.Value(withCtl(at, ir.CtlRedirect, "https_redirect_status_code"), "https_redirect_status_code",
 		text(w.Fields["https_redirect_status_code"]), text(g.Fields["https_redirect_status_code"]), drift.AnyWeakens)
-	c.plugins(at, "", wp, gp)
+	c.plugins(at, wp, gp)
 }
 
 // unexpectedRoute reports a route only live has: weakening when no
@@ -139,12 +139,12 @@ func (c *comparer) unexpectedRoute(got *parsed, g *route) {
 }
 
 // plugins compares two sets of plugins by name.
-func (c *comparer) plugins(at drift.At, prefix string, want, got map[string]plugin) {
+func (c *comparer) plugins(at drift.At, want, got map[string]plugin) {
 	for _, name := range sortedKeys(want) {
 		w := want[name]
 		pat := withCtl(at, pluginControl(w.Name, w.Config), "plugins["+name+"]")
 		g, ok := got[name]
-		what := prefix + "plugin " + name
+		what := "plugin " + name
 		switch {
 		case !ok:
 			c.d.Add(pat, what, drift.Finding{Direction: drift.Missing, Severity: drift.Weakening, Expected: name,
@@ -156,33 +156,45 @@ func (c *comparer) plugins(at drift.At, prefix string, want, got map[string]plug
 		default:
 			c.d.Add(withPath(pat, "enabled"), what+" enabled")
 		}
-		c.pluginFields(pat, what, w, g)
+		c.pluginFields(pat, what, name == w.Name, w, g)
 	}
 	for _, name := range sortedKeys(got) {
 		if _, ok := want[name]; !ok {
 			g := got[name]
 			sev, why := unexpectedPluginSeverity(g.Name)
-			c.d.Add(withCtl(at, pluginControl(g.Name, g.Config), "plugins["+name+"]"), prefix+"plugin "+name,
+			c.d.Add(withCtl(at, pluginControl(g.Name, g.Config), "plugins["+name+"]"), "plugin "+name,
 				drift.Finding{Direction: drift.Unexpected, Severity: sev, Actual: name,
-					Message: fmt.Sprintf("%splugin %s (%s scope) is in live but not in the policy%s", prefix, name, g.Scope, why)})
+					Message: fmt.Sprintf("plugin %s (%s scope) is in live but not in the policy%s", name, g.Scope, why)})
 		}
 	}
 }
 
-// pluginFields compares the fields of two instances of one plugin.
-func (c *comparer) pluginFields(at drift.At, what string, w, g plugin) {
-	for _, f := range specs[w.Name].Fields {
-		fat := withPath(at, "config."+f.Name)
+// pluginFields compares the fields of two instances of one plugin; what
+// names the instance, plain when it is "plugin <its name>".
+func (c *comparer) pluginFields(at drift.At, what string, plain bool, w, g plugin) {
+	for i, f := range specs[w.Name].Fields {
+		txt := fieldTexts[w.Name][i]
+		// fat's path is completed only where a finding may need it: a
+		// passed check records no path (drift.Diff.Add).
+		fat := at
 		if f.Control != "" {
 			fat.Control = f.Control
 		}
-		name := what + " " + f.Name
+		name := txt.name
+		if !plain {
+			name = what + " " + f.Name
+		}
 		wv, gv := w.Config[f.Name], g.Config[f.Name]
 		switch f.Kind {
 		case number:
-			c.d.Number(fat, name, num(wv, -1), num(gv, -1), f.Rule, showNum)
+			wn, gn := num(wv, -1), num(gv, -1)
+			if wn == gn {
+				c.d.Add(fat, name)
+				continue
+			}
+			c.d.Number(withSuffix(fat, txt.path), name, wn, gn, f.Rule, showNum)
 		case set:
-			c.d.Set(fat, name, strs(wv), strs(gv), f.Rule)
+			c.set(fat, txt.path, name, strs(wv), strs(gv), f.Rule)
 		case kv:
 			if f.Keys != nil {
 				if wv == nil {
@@ -190,13 +202,46 @@ func (c *comparer) pluginFields(at drift.At, what string, w, g plugin) {
 				}
 				wv, gv = only(wv, f.Keys), only(gv, f.Keys)
 			}
-			c.d.Set(fat, name, pairs(wv), pairs(gv), f.Rule)
+			c.set(fat, txt.path, name, pairs(wv), pairs(gv), f.Rule)
 		case headers:
-			c.headers(fat, name, wv, gv, f.Rule)
+			c.headers(withSuffix(fat, txt.path), name, wv, gv, f.Rule)
 		default:
-			c.d.Value(fat, name, text(wv), text(gv), f.Rule)
+			wt, gt := text(wv), text(gv)
+			if wt == gt {
+				c.d.Add(fat, name)
+				continue
+			}
+			c.d.Value(withSuffix(fat, txt.path), name, wt, gt, f.Rule)
 		}
 	}
+}
+
+// set compares two sets as drift.Diff.Set does, completing at's path
+// with suffix only when they differ.
+func (c *comparer) set(at drift.At, suffix, name string, want, got []string, rule drift.Rule) {
+	if sameSet(want, got) {
+		c.d.Add(at, name)
+		return
+	}
+	c.d.Set(withSuffix(at, suffix), name, want, got, rule)
+}
+
+// sameSet reports whether two lists hold the same members, ignoring order
+// and repeats.
+func sameSet(a, b []string) bool {
+	if slices.Equal(a, b) {
+		return true
+	}
+	a, b = slices.Clone(a), slices.Clone(b)
+	slices.Sort(a)
+	slices.Sort(b)
+	return slices.Equal(slices.Compact(a), slices.Compact(b))
+}
+
+// withSuffix returns at with suffix added to its path.
+func withSuffix(at drift.At, suffix string) drift.At {
+	at.Path += suffix
+	return at
 }
 
 // headers compares response-transformer "Name:value" lists by header

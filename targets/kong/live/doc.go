@@ -11,6 +11,15 @@
 // created_at, updated_at, ws_id) are never read; Kong's schema defaults
 // are filled for every compared plugin field (Defaults, checked against
 // Kong's published plugin schemas in the tests); order is ignored where
-// Kong ignores it. kong.conf (TLS, nginx limits) is not visible through
-// these endpoints and is not compared.
+// Kong ignores it. kong.conf (TLS, listeners, nginx limits), which these
+// endpoints do not show, is compared when the source is a kong.conf file
+// or a directory holding one (conf.go), against Kong's defaults where a
+// setting is absent.
+//
+// Kong's answers are large (Kong exports every field of every plugin's
+// schema), so the decoders build only what drift compares (scope.go):
+// JSON through jsonReader, and GET /config's YAML through blockReader, a
+// reader of the block layout Kong's lyaml and yaml.v3 write that hands
+// anything else to yaml.v3 and is held to it by a differential test and a
+// fuzz target.
 package live

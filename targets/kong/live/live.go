@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 	"net/http"
-	"os"
 	"strings"
 
 	"github.com/rampart-policy/rampart/compiler/ir"
@@ -26,10 +25,12 @@ func (*Live) Target() string { return "kong" }
 
 // Fetch reads what Kong runs. source is the Admin API's URL
 // ("http://127.0.0.1:8001"): GET /config in DB-less mode, else the entity
-// endpoints; or a file holding a decK file or a saved /config answer.
+// endpoints; a file holding a decK file, a saved /config answer or a
+// kong.conf; or a directory holding kong.conf and/or kong.yaml (as
+// `rampart build` writes them), both compared.
 func (l *Live) Fetch(ctx context.Context, source string) ([]byte, error) {
 	if !strings.HasPrefix(source, "http://") && !strings.HasPrefix(source, "https://") {
-		data, err := os.ReadFile(source)
+		data, err := readSource(source)
 		if err != nil {
 			return nil, fmt.Errorf("kong live source: %w", err)
 		}
@@ -61,35 +62,57 @@ func (*Live) Compare(ctx context.Context, p *ir.Policy, data []byte) (drift.Resu
 type Want struct {
 	p    *ir.Policy
 	want *parsed
+	conf map[string]string
 }
 
-// Expected builds the policy's kong.yaml with the kong target and
-// normalises it.
+// Expected builds the policy's kong.yaml and kong.conf with the kong
+// target and normalises them.
 func Expected(ctx context.Context, p *ir.Policy) (*Want, error) {
 	arts, err := kong.New().Build(ctx, p)
 	if err != nil {
 		return nil, err
 	}
-	var deck []byte
+	var deck, conf []byte
 	for _, a := range arts {
-		if a.Path == kong.DeckFile {
+		switch a.Path {
+		case kong.DeckFile:
 			deck = a.Data
+		case kong.ConfFile:
+			conf = a.Data
 		}
 	}
-	want, err := parseConfig(deck)
-	if err != nil {
+	w := &Want{p: p}
+	if w.want, err = parseConfig(deck); err != nil {
 		return nil, fmt.Errorf("kong: reading the policy's kong.yaml: %w", err)
 	}
-	return &Want{p: p, want: want}, nil
+	if w.conf, err = parseKongConf(conf); err != nil {
+		return nil, fmt.Errorf("kong: reading the policy's kong.conf: %w", err)
+	}
+	return w, nil
 }
 
-// Compare normalises a live configuration and compares it with w.
+// Compare normalises a live configuration — a declarative configuration,
+// a kong.conf, or both as Fetch reads a directory — and compares it with
+// w.
 func (w *Want) Compare(data []byte) (drift.Result, error) {
-	got, err := parseConfig(data)
+	conf, decl, err := splitLive(data)
 	if err != nil {
-		return drift.Result{}, fmt.Errorf("kong live config: %w", err)
+		return drift.Result{}, err
 	}
 	c := newComparer(w.p)
-	c.compare(w.want, got)
+	if decl != nil {
+		got, err := parseConfig(decl)
+		if err != nil {
+			return drift.Result{}, fmt.Errorf("kong live config: %w", err)
+		}
+		c.compare(w.want, got)
+	}
+	if conf != nil {
+		got, err := parseKongConf(conf)
+		if err != nil {
+			return drift.Result{}, fmt.Errorf("kong live kong.conf: %w", err)
+		}
+		c.compareConf(w.conf, got)
+	}
 	return c.d.Result(), nil
 }

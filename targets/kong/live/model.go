@@ -85,14 +85,9 @@ var serverFields = []string{"id", "created_at", "updated_at", "ws_id"}
 // Fetch assembles it from the entity endpoints (foreign keys as
 // {"id": …}), or the Admin API's {"config": "<text>"} answer.
 func parseConfig(data []byte) (*parsed, error) {
-	top, err := decodeDoc(data)
+	top, err := decodeTop(data)
 	if err != nil {
 		return nil, err
-	}
-	if text, ok := top["config"].(string); ok && len(top) == 1 {
-		if top, err = decodeDoc([]byte(text)); err != nil {
-			return nil, fmt.Errorf("the Admin API's config text: %w", err)
-		}
 	}
 	if _, ok := top["_format_version"]; !ok {
 		return nil, fmt.Errorf("not a Kong declarative configuration: no _format_version")
@@ -110,12 +105,44 @@ func parseConfig(data []byte) (*parsed, error) {
 	return b.p, nil
 }
 
+// decodeTop decodes a configuration, unwrapping the Admin API's
+// {"config": "<text>"}.
+func decodeTop(data []byte) (map[string]any, error) {
+	text, ok := adminConfigText(data)
+	if !ok {
+		top, err := decodeDoc(data)
+		if err != nil {
+			return nil, err
+		}
+		s, isText := top["config"].(string)
+		if !isText || len(top) != 1 {
+			return top, nil
+		}
+		text = []byte(s)
+	}
+	top, err := decodeDoc(text)
+	if err != nil {
+		return nil, fmt.Errorf("the Admin API's config text: %w", err)
+	}
+	return top, nil
+}
+
 // decodeDoc decodes one YAML or JSON document into generic values with
-// every number as float64.
+// every number as float64, keeping what the scopes keep. YAML in the
+// block style Kong and yaml.v3 write is read by decodeBlockYAML; any
+// other YAML by yaml.v3.
 func decodeDoc(data []byte) (map[string]any, error) {
 	if t := bytes.TrimLeft(data, " \t\r\n"); len(t) > 0 && t[0] == '{' {
 		return decodeJSON(data)
 	}
+	if m, ok := decodeBlockYAML(data); ok {
+		return m, nil
+	}
+	return decodeYAML(data)
+}
+
+// decodeYAML decodes a YAML document with yaml.v3, then norm and prune.
+func decodeYAML(data []byte) (map[string]any, error) {
 	dec := yaml.NewDecoder(bytes.NewReader(data))
 	var v any
 	if err := dec.Decode(&v); err != nil {
@@ -129,24 +156,7 @@ func decodeDoc(data []byte) (map[string]any, error) {
 	if !ok {
 		return nil, fmt.Errorf("want a mapping at the top level, got %T", v)
 	}
-	return m, nil
-}
-
-// decodeJSON decodes a JSON document (the Admin API's answers, the
-// entity endpoints as Fetch assembles them) with encoding/json, many
-// times faster than the YAML decoder on large configurations.
-func decodeJSON(data []byte) (map[string]any, error) {
-	dec := json.NewDecoder(bytes.NewReader(data))
-	var m map[string]any
-	if err := dec.Decode(&m); err != nil {
-		return nil, err
-	}
-	if dec.More() {
-		return nil, fmt.Errorf("more than one JSON document")
-	}
-	if m == nil {
-		return nil, fmt.Errorf("want an object at the top level")
-	}
+	prune(m, docScope)
 	return m, nil
 }
 

@@ -101,6 +101,21 @@ var specs = map[string]pluginSpec{
 	}},
 }
 
+// fieldText is the check name and path suffix of a compared plugin
+// field, built once rather than for every route.
+type fieldText struct{ name, path string }
+
+// fieldTexts are specs' fields' texts, by plugin, in Fields order.
+var fieldTexts = func() map[string][]fieldText {
+	out := map[string][]fieldText{}
+	for name, s := range specs {
+		for _, f := range s.Fields {
+			out[name] = append(out[name], fieldText{name: "plugin " + name + " " + f.Name, path: ".config." + f.Name})
+		}
+	}
+	return out
+}()
+
 // rateLimitControls maps rate-limiting's limit_by to its control.
 var rateLimitControls = map[string]string{
 	"ip": ir.CtlRateLimit, "header": ir.CtlRateLimitHeader, "consumer": ir.CtlRateLimitSubject, "credential": ir.CtlRateLimitAPIKey,

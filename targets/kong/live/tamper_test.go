@@ -14,6 +14,8 @@ type want struct {
 	control, route string
 	dir            drift.Direction
 	sev            drift.Severity
+	// path, when set, ends every finding's path.
+	path string
 }
 
 // tamper changes a decoded live configuration and says what drift must
@@ -29,7 +31,7 @@ func setConfig(name, plugin, field string, v any, control string, dir drift.Dire
 	return tamper{name, func(t *testing.T, d doc) want {
 		p, _, id := d.pluginOn(t, plugin, where)
 		p["config"].(map[string]any)[field] = v
-		return want{control, id, dir, drift.Weakening}
+		return want{control, id, dir, drift.Weakening, ".config." + field}
 	}}
 }
 
@@ -48,28 +50,28 @@ var tampers = []tamper{
 		p, _, id := d.pluginOn(t, "cors", nil)
 		cfg := p["config"].(map[string]any)
 		cfg["origins"] = append(cfg["origins"].([]any), "*")
-		return want{ir.CtlCORS, id, drift.Unexpected, drift.Weakening}
+		return want{ir.CtlCORS, id, drift.Unexpected, drift.Weakening, ""}
 	}},
 	{"acl group added", func(t *testing.T, d doc) want {
 		p, _, id := d.pluginOn(t, "acl", func(c map[string]any) bool { return c["allow"] != nil })
 		cfg := p["config"].(map[string]any)
 		cfg["allow"] = append(cfg["allow"].([]any), "everyone")
-		return want{ir.CtlAuthzRules, id, drift.Unexpected, drift.Weakening}
+		return want{ir.CtlAuthzRules, id, drift.Unexpected, drift.Weakening, ""}
 	}},
 	{"plugin disabled", func(t *testing.T, d doc) want {
 		p, _, id := d.pluginOn(t, "key-auth", nil)
 		p["enabled"] = false
-		return want{ir.CtlAPIKey, id, drift.Changed, drift.Weakening}
+		return want{ir.CtlAPIKey, id, drift.Changed, drift.Weakening, ""}
 	}},
 	{"plugin removed", func(t *testing.T, d doc) want {
 		p, _, id := d.pluginOn(t, "request-size-limiting", nil)
 		d.remove("plugins", p)
-		return want{ir.CtlBodyLimit, id, drift.Missing, drift.Weakening}
+		return want{ir.CtlBodyLimit, id, drift.Missing, drift.Weakening, ""}
 	}},
 	{"log plugin removed", func(t *testing.T, d doc) want {
 		p, _, id := d.pluginOn(t, "file-log", nil)
 		d.remove("plugins", p)
-		return want{ir.CtlAccessLog, id, drift.Missing, drift.Weakening}
+		return want{ir.CtlAccessLog, id, drift.Missing, drift.Weakening, ""}
 	}},
 	{"log custom field changed", func(t *testing.T, d doc) want {
 		p, _, id := d.pluginOn(t, "file-log", nil)
@@ -79,7 +81,7 @@ var tampers = []tamper{
 				delete(fields, k)
 			}
 		}
-		return want{ir.CtlRedact, id, drift.Missing, drift.Weakening}
+		return want{ir.CtlRedact, id, drift.Missing, drift.Weakening, ""}
 	}},
 	{"header dropped", func(t *testing.T, d doc) want {
 		p, _, id := d.pluginOn(t, "response-transformer", nil)
@@ -94,13 +96,13 @@ var tampers = []tamper{
 			}
 			hs["headers"] = kept
 		}
-		return want{ir.CtlHeaders, id, drift.Missing, drift.Weakening}
+		return want{ir.CtlHeaders, id, drift.Missing, drift.Weakening, ""}
 	}},
 	{"upstream tls_verify off", func(t *testing.T, d doc) want {
 		for _, s := range list(d["services"]) {
 			if s["tls_verify"] == true {
 				s["tls_verify"] = false
-				return want{ir.CtlUpstreamTLS, "", drift.Changed, drift.Weakening}
+				return want{ir.CtlUpstreamTLS, "", drift.Changed, drift.Weakening, ""}
 			}
 		}
 		t.Fatal("no service verifies its upstream")
@@ -113,13 +115,13 @@ var tampers = []tamper{
 			"name": "pre-function", "route": p["route"], "service": nil, "consumer": nil, "enabled": true,
 			"protocols": []any{"http", "https"}, "created_at": float64(recordTime),
 			"config": map[string]any{"access": []any{"kong.service.request.clear_header('X-Rampart-Subject')"}}})
-		return want{ir.CtlUndeclared, id, drift.Unexpected, drift.Weakening}
+		return want{ir.CtlUndeclared, id, drift.Unexpected, drift.Weakening, ""}
 	}},
 	{"unauthenticated route added", func(t *testing.T, d doc) want {
 		svc := list(d["services"])[0]
 		d["routes"] = append(d["routes"].([]any), map[string]any{"id": "0b7c3c4e-0000-4000-8000-000000000001", "name": "debug",
 			"service": svc["id"], "paths": []any{"/debug"}, "protocols": []any{"http", "https"}, "created_at": float64(recordTime)})
-		return want{ir.CtlUndeclared, "", drift.Unexpected, drift.Weakening}
+		return want{ir.CtlUndeclared, "", drift.Unexpected, drift.Weakening, ""}
 	}},
 }
 
@@ -158,7 +160,7 @@ func checkFindings(t *testing.T, r drift.Result, w want) {
 	}
 	for _, f := range r.Findings {
 		ctlOK := f.Control == w.control || (w.control == "" && strings.HasPrefix(f.Control, "ratelimit"))
-		if !ctlOK || f.Route != w.route || f.Direction != w.dir || f.Severity != w.sev {
+		if !ctlOK || f.Route != w.route || f.Direction != w.dir || f.Severity != w.sev || !strings.HasSuffix(f.Path, w.path) {
 			b, _ := json.MarshalIndent(r.Findings, "", " ")
 			t.Fatalf("want every finding %+v, got:\n%s", w, b)
 		}
