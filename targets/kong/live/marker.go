@@ -12,7 +12,7 @@ import (
 // re-exports its configuration for GET /config without the file's
 // comments, so a live Admin API answer carries no marker: the marker is
 // found in files deployed as written (a Terraform resource attribute).
-// kong.conf is not a marked artifact here: Compare reads decK files.
+// kong.conf is marked too, and Compare reads it as well.
 func marker(content []byte) (kong.Marker, bool) {
 	m, ok := kong.ReadHeader(content)
 	if !ok {
@@ -25,17 +25,17 @@ func marker(content []byte) (kong.Marker, bool) {
 		}
 		m, ok = kong.ReadHeader([]byte(answer.Config))
 	}
-	return m, ok && m.File == kong.DeckFile
+	return m, ok && (m.File == kong.DeckFile || m.File == kong.ConfFile)
 }
 
-// Digest reports whether content is a kong.yaml rampart wrote and returns
+// Digest reports whether content is a kong.yaml or kong.conf rampart wrote and returns
 // the policy digest its header records (drift/terraform.Marked).
 func (*Live) Digest(content []byte) (string, bool) {
 	m, ok := marker(content)
 	return m.Digest, ok
 }
 
-// PolicyName returns the policy name a rampart kong.yaml's header records
+// PolicyName returns the policy name a rampart kong.yaml's or kong.conf's header records
 // (drift/terraform.Named).
 func (*Live) PolicyName(content []byte) (string, bool) {
 	m, ok := marker(content)

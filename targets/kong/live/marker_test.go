@@ -37,7 +37,7 @@ func TestMarker(t *testing.T) {
 	deck := files["kong/"+kong.DeckFile]
 	answer, _ := json.Marshal(map[string]string{"config": string(deck)})
 	l := New()
-	for _, c := range [][]byte{deck, answer} {
+	for _, c := range [][]byte{deck, answer, files["kong/"+kong.ConfFile]} {
 		d, ok := l.Digest(c)
 		n, nok := l.PolicyName(c)
 		if !ok || d != digest.Policy(p) || !nok || n != p.Name {
@@ -54,7 +54,7 @@ func TestMarker(t *testing.T) {
 	files["digest edited"] = bytes.Replace(deck, []byte("sha256:"), []byte("sha256:x"), 1)
 	files["file renamed"] = bytes.Replace(deck, []byte("# kong.yaml"), []byte("# kong.yml"), 1)
 	for name, c := range files {
-		if name == "kong/"+kong.DeckFile {
+		if name == "kong/"+kong.DeckFile || name == "kong/"+kong.ConfFile {
 			continue
 		}
 		if d, ok := l.Digest(c); ok {
