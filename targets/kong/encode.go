@@ -11,7 +11,11 @@ import (
 
 // Encode prints a decK file as YAML: keys sorted, every string
 // double-quoted, numbers as integers. The same File always gives the same
-// bytes.
+// bytes. decK renders a whole state file as a Go template with the
+// delimiters "${{" and "}}" before reading it as YAML, so a policy string
+// holding "${{ env \"DECK_…\" }}" would be evaluated at deploy time; every
+// "${{" is written as "\x24{{", which YAML reads back as the same string
+// and decK leaves alone (see deckEscape).
 func Encode(f *File) ([]byte, error) {
 	tree, err := generic(f)
 	if err != nil {
@@ -30,7 +34,21 @@ func Encode(f *File) ([]byte, error) {
 	if err := enc.Close(); err != nil {
 		return nil, err
 	}
-	return buf.Bytes(), nil
+	return deckEscape(buf.Bytes()), nil
+}
+
+// deckDelim opens a decK template action.
+var deckDelim = []byte("${{")
+
+// deckEscape writes each "${{" of encoded YAML as "\x24{{". Every string
+// Encode writes, keys included, is a double-quoted scalar, where "$" is
+// never part of an escape sequence and "\x24" is the YAML escape for "$",
+// so the document means the same and holds no template delimiter.
+func deckEscape(yml []byte) []byte {
+	if !bytes.Contains(yml, deckDelim) {
+		return yml
+	}
+	return bytes.ReplaceAll(yml, deckDelim, []byte(`\x24{{`))
 }
 
 // generic turns v into maps, slices, strings, bools and json.Numbers

@@ -1,6 +1,7 @@
 package kong_test
 
 import (
+	"bytes"
 	"context"
 	"slices"
 	"strings"
@@ -60,6 +61,9 @@ func FuzzBuild(f *testing.F) {
 				t.Fatalf("custom field %q has Lua %q", k, v)
 			}
 		}
+		if !bytes.Equal(deckRender(t, deck), deck) {
+			t.Fatal("decK's template rendering changes kong.yaml")
+		}
 		if strings.Contains(string(deck), "{vault://") && !strings.Contains(consumer+role+hvalue+origin+host+path, "{vault://") {
 			t.Fatal("a vault reference appeared from nowhere")
 		}
@@ -69,6 +73,17 @@ func FuzzBuild(f *testing.F) {
 			}
 		}
 	})
+}
+
+// TestFuzzIRBuilds keeps FuzzBuild meaningful: its policy with the first
+// seed's strings must build, or every fuzz input would end at Build's
+// error and check nothing (as happened when Kong OSS began to fail
+// closed on header limits before authentication).
+func TestFuzzIRBuilds(t *testing.T) {
+	p := fuzzIR("api.example.com", "/orders/{id}", "X-Tenant", "default-src 'self'", "https://*.example.com", "admin", "acme", "token")
+	if _, err := kong.New().Build(context.Background(), p); err != nil {
+		t.Fatalf("FuzzBuild's policy does not build: %v", err)
+	}
 }
 
 // fuzzIR is a one-route policy with the fuzzer's strings in place.
@@ -90,6 +105,6 @@ func fuzzIR(host, path, hname, hvalue, origin, role, consumer, query string) *ir
 		}}}},
 		Logging: ir.Logging{Enabled: true, Fields: []string{"path", "query"}, Sink: "file", SinkTarget: "/var/log/kong.log",
 			Redact: []ir.Redaction{{Kind: "query", Name: query, Mode: "drop"}, {Kind: "header", Name: strings.ToLower(hname), Mode: "redact"}}},
-		Targets: ir.TargetSettings{KongEdition: "oss"},
+		Targets: ir.TargetSettings{KongEdition: "enterprise"},
 	}
 }
