@@ -8,6 +8,7 @@ import (
 	"testing"
 
 	bootstrapv3 "github.com/envoyproxy/go-control-plane/envoy/config/bootstrap/v3"
+	routev3 "github.com/envoyproxy/go-control-plane/envoy/config/route/v3"
 	bufferv3 "github.com/envoyproxy/go-control-plane/envoy/extensions/filters/http/buffer/v3"
 	extauthzv3 "github.com/envoyproxy/go-control-plane/envoy/extensions/filters/http/ext_authz/v3"
 	jwtv3 "github.com/envoyproxy/go-control-plane/envoy/extensions/filters/http/jwt_authn/v3"
@@ -109,6 +110,38 @@ func TestFactsCanFail(t *testing.T) {
 			tamper(t, bs, func(b *bufferv3.BufferPerRoute) {
 				if b.GetBuffer() != nil {
 					b.GetBuffer().MaxRequestBytes = wrapperspb.UInt32(1 << 30)
+				}
+			})
+		}},
+		// the target hoists what the routes of a virtual host repeat onto
+		// it: the facts hold for each route's effective configuration, so
+		// a tamper on the virtual host's must fail them
+		{"virtual host rbac removed", p, func(t testing.TB, _ *ir.Policy, bs *bootstrapv3.Bootstrap) { factRBAC(t, bs) }, func(bs *bootstrapv3.Bootstrap) {
+			tamper(t, bs, func(vh *routev3.VirtualHost) { delete(vh.TypedPerFilterConfig, "envoy.filters.http.rbac") })
+		}},
+		{"virtual host body limit raised", p, factLimitsHeaders, func(bs *bootstrapv3.Bootstrap) {
+			tamper(t, bs, func(vh *routev3.VirtualHost) {
+				a := vh.TypedPerFilterConfig["envoy.filters.http.buffer"]
+				if a == nil {
+					return
+				}
+				b := &bufferv3.BufferPerRoute{Override: &bufferv3.BufferPerRoute_Buffer{Buffer: &bufferv3.Buffer{MaxRequestBytes: wrapperspb.UInt32(1 << 30)}}}
+				if err := a.MarshalFrom(b); err != nil {
+					t.Fatal(err)
+				}
+			})
+		}},
+		{"virtual host header dropped", p, factLimitsHeaders, func(bs *bootstrapv3.Bootstrap) {
+			tamper(t, bs, func(vh *routev3.VirtualHost) {
+				if len(vh.ResponseHeadersToAdd) > 0 {
+					vh.ResponseHeadersToAdd = vh.ResponseHeadersToAdd[1:]
+				}
+			})
+		}},
+		{"virtual host header dropped (early replies)", p, factLocalReplyHeaders, func(bs *bootstrapv3.Bootstrap) {
+			tamper(t, bs, func(vh *routev3.VirtualHost) {
+				if len(vh.ResponseHeadersToAdd) > 0 {
+					vh.ResponseHeadersToAdd = vh.ResponseHeadersToAdd[1:]
 				}
 			})
 		}},

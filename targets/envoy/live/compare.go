@@ -132,6 +132,7 @@ func (c *comparer) listener(at drift.At, w, g *lview) {
 	}
 	c.hcm(withPath(at, "hcm"), w, g)
 	c.filters(withPath(at, "hcm.http_filters"), w, g)
+	c.mergedFilters(withPath(at, "hcm.route_config.typed_per_filter_config"), w.rcPerFilter, g.rcPerFilter)
 	c.vhosts(withPath(at, "hcm.route_config"), w, g)
 }
 
@@ -280,6 +281,7 @@ func (c *comparer) vhosts(at drift.At, w, g *lview) {
 			continue
 		}
 		c.d.Set(withPath(vat, "domains"), "domains", wv.vh.GetDomains(), g.vh.GetDomains(), drift.HigherWeakens)
+		c.mergedFilters(withPath(vat, "typed_per_filter_config"), wv.perFilter, g.perFilter)
 		c.vroutes(vat, wv, g)
 	}
 	for _, v := range g.vhosts {
@@ -360,7 +362,7 @@ func (c *comparer) route(at drift.At, w, g *rview) {
 	default:
 		c.d.Value(withCtl(at, ir.CtlUndeclared, "action"), "route action", canon(actionOf(w.route)), canon(actionOf(g.route)), drift.AnyWeakens)
 	}
-	c.headers(at, w.route, g.route)
+	c.headers(at, w, g)
 	c.perFilter(withPath(at, "typed_per_filter_config"), w, g)
 }
 
@@ -388,9 +390,10 @@ func headerControl(name string) string {
 	return ir.CtlHeaders
 }
 
-// headers compares response headers added (by name) and removed.
-func (c *comparer) headers(at drift.At, w, g *routev3.Route) {
-	wm, gm := headerValues(w), headerValues(g)
+// headers compares the route's effective response headers added (by
+// name) and removed, whichever level sets them.
+func (c *comparer) headers(at drift.At, w, g *rview) {
+	wm, gm := w.headers, g.headers
 	for _, h := range sortedKeys(wm) {
 		c.d.Value(withCtl(at, headerControl(h), "response_headers_to_add["+h+"]"), "response header "+h, wm[h], gm[h], drift.AnyWeakens)
 	}
@@ -399,18 +402,7 @@ func (c *comparer) headers(at drift.At, w, g *routev3.Route) {
 			c.d.Value(withCtl(at, headerControl(h), "response_headers_to_add["+h+"]"), "response header "+h, "", gm[h], drift.HigherWeakens)
 		}
 	}
-	c.d.Set(withCtl(at, ir.CtlHeaders, "response_headers_to_remove"), "response headers removed",
-		w.GetResponseHeadersToRemove(), g.GetResponseHeadersToRemove(), drift.LowerWeakens)
-}
-
-// headerValues reads a route's added response headers by lower-cased
-// name, with the append action.
-func headerValues(r *routev3.Route) map[string]string {
-	out := map[string]string{}
-	for _, h := range r.GetResponseHeadersToAdd() {
-		out[strings.ToLower(h.GetHeader().GetKey())] = h.GetHeader().GetValue() + " (" + h.GetAppendAction().String() + ")"
-	}
-	return out
+	c.d.Set(withCtl(at, ir.CtlHeaders, "response_headers_to_remove"), "response headers removed", w.removed, g.removed, drift.LowerWeakens)
 }
 
 // sortedKeys returns a map's keys in order.

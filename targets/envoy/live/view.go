@@ -2,8 +2,11 @@ package live
 
 import (
 	"fmt"
+	"slices"
+	"strings"
 
 	clusterv3 "github.com/envoyproxy/go-control-plane/envoy/config/cluster/v3"
+	corev3 "github.com/envoyproxy/go-control-plane/envoy/config/core/v3"
 	listenerv3 "github.com/envoyproxy/go-control-plane/envoy/config/listener/v3"
 	routev3 "github.com/envoyproxy/go-control-plane/envoy/config/route/v3"
 	hcmv3 "github.com/envoyproxy/go-control-plane/envoy/extensions/filters/network/http_connection_manager/v3"
@@ -31,20 +34,45 @@ type lview struct {
 	filters []string
 	configs map[string]proto.Message
 	vhosts  []*vview
+	// rcPerFilter are the route configuration's own per-filter configs.
+	rcPerFilter map[string]proto.Message
 }
 
 // vview is one virtual host with its routes in order.
 type vview struct {
-	vh     *routev3.VirtualHost
-	routes []*rview
-	byName map[string]*rview
+	vh *routev3.VirtualHost
+	// perFilter are the virtual host's own per-filter configs, unpacked.
+	perFilter map[string]proto.Message
+	routes    []*rview
+	byName    map[string]*rview
 }
 
-// rview is one route with its per-filter configs unpacked.
+// rview is one route with its effective configuration: what Envoy
+// applies to it, resolved from the route, its virtual host and the route
+// configuration.
 type rview struct {
-	route     *routev3.Route
+	route *routev3.Route
+	// perFilter is each filter's effective per-route config: the most
+	// specific of the route's, the virtual host's and the route
+	// configuration's (how Envoy resolves every filter rampart configures
+	// per route; cors also merges the less specific ones field by field,
+	// which vhostFilters compares on its own).
 	perFilter map[string]proto.Message
+	// from says where each effective config is set: "" (the route),
+	// levelVHost or levelRC.
+	from map[string]string
+	// headers are the effective response headers added, by lower-cased
+	// name, as "value (APPEND_ACTION)"; removed the headers removed at
+	// any level.
+	headers map[string]string
+	removed []string
 }
+
+// Levels a route inherits configuration from.
+const (
+	levelVHost = "virtual host"
+	levelRC    = "route configuration"
+)
 
 // hcmName is the HTTP connection manager's network filter.
 const hcmName = "envoy.filters.network.http_connection_manager"
@@ -122,19 +150,37 @@ func (v *view) listener(l *listenerv3.Listener) (*lview, error) {
 	return lv, lv.routes(rc)
 }
 
-// routes reduces a route configuration's virtual hosts and routes.
+// routes reduces a route configuration's virtual hosts and routes, each
+// route to its effective configuration.
 func (lv *lview) routes(rc *routev3.RouteConfiguration) error {
+	rcFilters, err := unpackAll(rc.GetTypedPerFilterConfig())
+	if err != nil {
+		return fmt.Errorf("route configuration %s per-filter config %w", rc.GetName(), err)
+	}
+	lv.rcPerFilter = rcFilters
 	for _, vh := range rc.GetVirtualHosts() {
-		vv := &vview{vh: vh, byName: map[string]*rview{}}
+		vf, err := unpackAll(vh.GetTypedPerFilterConfig())
+		if err != nil {
+			return fmt.Errorf("virtual host %s per-filter config %w", vh.GetName(), err)
+		}
+		vv := &vview{vh: vh, perFilter: vf, byName: map[string]*rview{}}
 		for i, r := range vh.GetRoutes() {
-			rv := &rview{route: r, perFilter: map[string]proto.Message{}}
-			for name, a := range r.GetTypedPerFilterConfig() {
-				m, err := unpack(a)
-				if err != nil {
-					return fmt.Errorf("route %s per-filter config %s: %w", r.GetName(), name, err)
-				}
-				rv.perFilter[name] = m
+			own, err := unpackAll(r.GetTypedPerFilterConfig())
+			if err != nil {
+				return fmt.Errorf("route %s per-filter config %w", r.GetName(), err)
 			}
+			rv := &rview{route: r, perFilter: own, from: map[string]string{}}
+			for _, lvl := range []struct {
+				name string
+				m    map[string]proto.Message
+			}{{levelVHost, vf}, {levelRC, rcFilters}} {
+				for f, m := range lvl.m {
+					if _, ok := rv.perFilter[f]; !ok {
+						rv.perFilter[f], rv.from[f] = m, lvl.name
+					}
+				}
+			}
+			rv.headers, rv.removed = effectiveHeaders(rc, vh, r)
 			key := r.GetName()
 			if key == "" {
 				key = fmt.Sprintf("#%d", i)
@@ -145,6 +191,54 @@ func (lv *lview) routes(rc *routev3.RouteConfiguration) error {
 		lv.vhosts = append(lv.vhosts, vv)
 	}
 	return nil
+}
+
+// unpackAll unpacks a typed_per_filter_config map.
+func unpackAll(cfg map[string]*anypb.Any) (map[string]proto.Message, error) {
+	out := make(map[string]proto.Message, len(cfg))
+	for name, a := range cfg {
+		m, err := unpack(a)
+		if err != nil {
+			return nil, fmt.Errorf("%s: %w", name, err)
+		}
+		out[name] = m
+	}
+	return out, nil
+}
+
+// effectiveHeaders applies the response header rules of a route, its
+// virtual host and the route configuration in the order Envoy does
+// (route first, unless most_specific_header_mutations_wins), each level
+// removing then adding; it returns the headers added, by lower-cased
+// name with value and append action, and every header removed.
+func effectiveHeaders(rc *routev3.RouteConfiguration, vh *routev3.VirtualHost, r *routev3.Route) (map[string]string, []string) {
+	type level struct {
+		add []*corev3.HeaderValueOption
+		rm  []string
+	}
+	levels := []level{{r.GetResponseHeadersToAdd(), r.GetResponseHeadersToRemove()},
+		{vh.GetResponseHeadersToAdd(), vh.GetResponseHeadersToRemove()},
+		{rc.GetResponseHeadersToAdd(), rc.GetResponseHeadersToRemove()}}
+	if rc.GetMostSpecificHeaderMutationsWins() {
+		slices.Reverse(levels)
+	}
+	added := map[string]string{}
+	var removed []string
+	for _, l := range levels {
+		for _, n := range l.rm {
+			n = strings.ToLower(n)
+			delete(added, n)
+			removed = append(removed, n)
+		}
+		for _, h := range l.add {
+			k := strings.ToLower(h.GetHeader().GetKey())
+			if _, ok := added[k]; ok && h.GetAppendAction() == corev3.HeaderValueOption_ADD_IF_ABSENT {
+				continue
+			}
+			added[k] = h.GetHeader().GetValue() + " (" + h.GetAppendAction().String() + ")"
+		}
+	}
+	return added, removed
 }
 
 // unpack resolves an Any into its message.
