@@ -286,3 +286,40 @@ func TestParseKeepsLoadRules(t *testing.T) {
 		})
 	}
 }
+
+// TestParseChecksEveryCopy: Parse checks each distinct packed
+// configuration once, so a copy of a repeated one that differs (one
+// route's local_ratelimit without its bucket) is still checked.
+func TestParseChecksEveryCopy(t *testing.T) {
+	p := golden.ReadIR(t, "testdata/full.ir.yaml")
+	for _, last := range []bool{false, true} {
+		bs := parseAll(t, p)[0]
+		n := 0
+		tamper(t, bs, func(r *localrlv3.LocalRateLimit) {
+			if r.TokenBucket != nil {
+				n++
+			}
+		})
+		if n < 3 {
+			t.Fatalf("%d per-route limits, want several", n)
+		}
+		i, target := 0, 1
+		if last {
+			target = n
+		}
+		tamper(t, bs, func(r *localrlv3.LocalRateLimit) {
+			if r.TokenBucket != nil {
+				if i++; i == target {
+					r.TokenBucket = nil
+				}
+			}
+		})
+		data, _, err := envoy.Marshal(bs)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := envoy.Parse(data); err == nil || !strings.Contains(err.Error(), "token bucket") {
+			t.Fatalf("copy %d of %d without a bucket: Parse error %v", target, n, err)
+		}
+	}
+}

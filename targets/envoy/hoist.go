@@ -58,7 +58,8 @@ func hoist(vh *routev3.VirtualHost) {
 // hoistFilter sets the virtual host's configuration for filter f to the
 // forwarding routes' configuration that saves the most bytes, and drops it
 // from the routes that carry the same; nothing moves unless every route
-// has a configuration for f and one is repeated.
+// has a configuration for f and one is repeated. (pack marshals
+// deterministically, so equal messages have equal anyKeys.)
 func hoistFilter(vh *routev3.VirtualHost, f string) {
 	count := map[string]int{}
 	var order []string
@@ -98,10 +99,6 @@ func hoistFilter(vh *routev3.VirtualHost, f string) {
 		delete(r.TypedPerFilterConfig, f)
 	}
 }
-
-// anyKey identifies a packed message by type and bytes (pack marshals
-// deterministically, so equal messages have equal bytes).
-func anyKey(a *anypb.Any) string { return a.GetTypeUrl() + "\x00" + string(a.GetValue()) }
 
 // hoistHeaders moves the response headers every route of the virtual host
 // adds, with the same value and action, to the virtual host, and the

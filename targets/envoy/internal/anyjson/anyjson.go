@@ -1,0 +1,447 @@
+// Package anyjson reads protobuf JSON as protojson.Unmarshal does, but
+// decodes each distinct google.protobuf.Any once.
+//
+// protojson reads an Any twice (once to find its "@type", once to decode
+// it), and an Any inside an Any once more per level; an Envoy
+// configuration repeats the same per-route configuration on thousands of
+// routes, and a /config_dump holds each listener and route table two or
+// three times. Unmarshal replaces every Any in the document (found by the
+// message descriptors, never by the shape of the JSON) with a small
+// placeholder, decodes the rest with protojson, and fills the placeholders
+// with the Anys, each decoded once per distinct JSON text (whitespace
+// aside) the same way, level by level. Everything still goes through
+// protojson, so what it refuses (unknown fields and types, duplicate
+// fields, bad values) is refused here, and what it accepts decodes to the
+// same message: the differential tests and FuzzUnmarshal compare the two.
+package anyjson
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"strconv"
+	"strings"
+
+	"google.golang.org/protobuf/encoding/protojson"
+	"google.golang.org/protobuf/proto"
+	"google.golang.org/protobuf/reflect/protoreflect"
+	"google.golang.org/protobuf/reflect/protoregistry"
+	"google.golang.org/protobuf/types/known/anypb"
+	"google.golang.org/protobuf/types/known/emptypb"
+)
+
+// Unmarshal reads the JSON document data into m, as
+// protojson.Unmarshal(data, m) does. Equal Anys in the result share their
+// value bytes: callers must not change them in place.
+func Unmarshal(data []byte, m proto.Message) error {
+	d := &Decoder{}
+	return d.Unmarshal(data, m)
+}
+
+// Decoder reads documents as Unmarshal does, keeping the Anys it decoded
+// (by their compact JSON) for the documents it reads next.
+type Decoder struct {
+	byJSON  map[string]int
+	decoded []*anypb.Any
+	// compact is scratch space for an Any's compactKey.
+	compact []byte
+}
+
+// Unmarshal reads data into m; see the package function.
+func (d *Decoder) Unmarshal(data []byte, m proto.Message) error {
+	if d.byJSON == nil {
+		d.byJSON = map[string]int{}
+	}
+	s := &scanner{b: data}
+	s.ws()
+	if s.i >= len(data) || data[s.i] != '{' || isWellKnown(m.ProtoReflect().Descriptor().FullName()) {
+		return protojson.Unmarshal(data, m)
+	}
+	return d.decode(s, m, false, protojson.UnmarshalOptions{Resolver: placeholders{}})
+}
+
+// decode reads the object at s into m: its skeleton (every Any a
+// placeholder) through protojson with opts, then the placeholders filled.
+// skipType leaves out "@type" (the object is an Any's content). Bytes after
+// the object are kept, for protojson to refuse.
+func (d *Decoder) decode(s *scanner, m proto.Message, skipType bool, opts protojson.UnmarshalOptions) error {
+	var skel bytes.Buffer
+	skel.Grow(len(s.b) - s.i)
+	n := 0
+	if err := d.object(&skel, s, m.ProtoReflect().Descriptor(), skipType, &n); err != nil {
+		return err
+	}
+	skel.Write(s.b[s.i:])
+	if err := opts.Unmarshal(skel.Bytes(), m); err != nil {
+		return err
+	}
+	filled, err := d.fill(m.ProtoReflect())
+	if err != nil {
+		return err
+	}
+	if filled != n {
+		return fmt.Errorf("anyjson: %d Anys placed, %d found after decoding", n, filled)
+	}
+	return nil
+}
+
+// placeholderURL starts the type URL of a placeholder; the index of the
+// decoded Any follows.
+const placeholderURL = "anyjson.placeholder/"
+
+// placeholders resolves placeholder type URLs to google.protobuf.Empty
+// (which protojson decodes from an Any without a "value") and everything
+// else through the global registry.
+type placeholders struct{}
+
+func (placeholders) FindMessageByName(n protoreflect.FullName) (protoreflect.MessageType, error) {
+	return protoregistry.GlobalTypes.FindMessageByName(n)
+}
+
+func (placeholders) FindMessageByURL(url string) (protoreflect.MessageType, error) {
+	if strings.HasPrefix(url, placeholderURL) {
+		return (&emptypb.Empty{}).ProtoReflect().Type(), nil
+	}
+	return protoregistry.GlobalTypes.FindMessageByURL(url)
+}
+
+func (placeholders) FindExtensionByName(n protoreflect.FullName) (protoreflect.ExtensionType, error) {
+	return protoregistry.GlobalTypes.FindExtensionByName(n)
+}
+
+func (placeholders) FindExtensionByNumber(m protoreflect.FullName, n protoreflect.FieldNumber) (protoreflect.ExtensionType, error) {
+	return protoregistry.GlobalTypes.FindExtensionByNumber(m, n)
+}
+
+// object copies the JSON object at s, of message md, to out, each Any in
+// it replaced by a placeholder (n counts them).
+func (d *Decoder) object(out *bytes.Buffer, s *scanner, md protoreflect.MessageDescriptor, skipType bool, n *int) error {
+	if !s.consume('{') {
+		return s.errSyntax()
+	}
+	out.WriteByte('{')
+	if s.consume('}') {
+		out.WriteByte('}')
+		return nil
+	}
+	first := true
+	for {
+		s.ws()
+		ks := s.i
+		name, err := s.str()
+		if err != nil {
+			return err
+		}
+		ke := s.i
+		if !s.consume(':') {
+			return s.errSyntax()
+		}
+		if skipType && name == "@type" {
+			if _, err := s.skip(); err != nil {
+				return err
+			}
+		} else {
+			if !first {
+				out.WriteByte(',')
+			}
+			first = false
+			out.Write(s.b[ks:ke])
+			out.WriteByte(':')
+			if err := d.field(out, s, fieldByName(md, name), n); err != nil {
+				return err
+			}
+		}
+		if s.consume(',') {
+			continue
+		}
+		if s.consume('}') {
+			out.WriteByte('}')
+			return nil
+		}
+		return s.errSyntax()
+	}
+}
+
+// fieldByName finds a field as protojson does: by JSON name, else by
+// proto name; nil for extensions ("[name]") and unknown names, whose
+// values are copied as they are.
+func fieldByName(md protoreflect.MessageDescriptor, name string) protoreflect.FieldDescriptor {
+	if strings.HasPrefix(name, "[") && strings.HasSuffix(name, "]") {
+		return nil
+	}
+	fds := md.Fields()
+	if fd := fds.ByJSONName(name); fd != nil {
+		return fd
+	}
+	return fds.ByTextName(name)
+}
+
+// field copies one field's value, descending into message values.
+func (d *Decoder) field(out *bytes.Buffer, s *scanner, fd protoreflect.FieldDescriptor, n *int) error {
+	switch {
+	case fd == nil || (fd.Kind() != protoreflect.MessageKind && fd.Kind() != protoreflect.GroupKind):
+		return s.copyValue(out)
+	case fd.IsMap():
+		if fd.MapValue().Kind() != protoreflect.MessageKind {
+			return s.copyValue(out)
+		}
+		return d.mapValues(out, s, fd.MapValue().Message(), n)
+	case fd.IsList():
+		return d.list(out, s, fd.Message(), n)
+	}
+	return d.value(out, s, fd.Message(), n)
+}
+
+// value copies one message value: an Any becomes a placeholder, a
+// well-known type with a JSON form of its own (which holds no Any) and
+// anything not an object (null, or what protojson will refuse) are copied.
+func (d *Decoder) value(out *bytes.Buffer, s *scanner, md protoreflect.MessageDescriptor, n *int) error {
+	s.ws()
+	if s.i >= len(s.b) || s.b[s.i] != '{' {
+		return s.copyValue(out)
+	}
+	switch name := md.FullName(); {
+	case name == anyName:
+		return d.anyValue(out, s, n)
+	case isWellKnown(name):
+		return s.copyValue(out)
+	}
+	return d.object(out, s, md, false, n)
+}
+
+// list copies a list of messages.
+func (d *Decoder) list(out *bytes.Buffer, s *scanner, md protoreflect.MessageDescriptor, n *int) error {
+	s.ws()
+	if s.i >= len(s.b) || s.b[s.i] != '[' {
+		return s.copyValue(out)
+	}
+	s.i++
+	out.WriteByte('[')
+	if s.consume(']') {
+		out.WriteByte(']')
+		return nil
+	}
+	for {
+		if err := d.value(out, s, md, n); err != nil {
+			return err
+		}
+		if s.consume(',') {
+			out.WriteByte(',')
+			continue
+		}
+		if s.consume(']') {
+			out.WriteByte(']')
+			return nil
+		}
+		return s.errSyntax()
+	}
+}
+
+// mapValues copies a map with message values.
+func (d *Decoder) mapValues(out *bytes.Buffer, s *scanner, md protoreflect.MessageDescriptor, n *int) error {
+	s.ws()
+	if s.i >= len(s.b) || s.b[s.i] != '{' {
+		return s.copyValue(out)
+	}
+	s.i++
+	out.WriteByte('{')
+	if s.consume('}') {
+		out.WriteByte('}')
+		return nil
+	}
+	for {
+		s.ws()
+		ks := s.i
+		if _, err := s.str(); err != nil {
+			return err
+		}
+		out.Write(s.b[ks:s.i])
+		if !s.consume(':') {
+			return s.errSyntax()
+		}
+		out.WriteByte(':')
+		if err := d.value(out, s, md, n); err != nil {
+			return err
+		}
+		if s.consume(',') {
+			out.WriteByte(',')
+			continue
+		}
+		if s.consume('}') {
+			out.WriteByte('}')
+			return nil
+		}
+		return s.errSyntax()
+	}
+}
+
+// anyName is google.protobuf.Any's full name.
+const anyName = "google.protobuf.Any"
+
+// anyValue replaces the Any object at s by a placeholder for its decoded
+// value.
+func (d *Decoder) anyValue(out *bytes.Buffer, s *scanner, n *int) error {
+	raw, err := s.skip()
+	if err != nil {
+		return err
+	}
+	i, err := d.decodeAny(raw)
+	if err != nil {
+		return err
+	}
+	*n++
+	out.WriteString(`{"@type":"` + placeholderURL)
+	out.WriteString(strconv.Itoa(i))
+	out.WriteString(`"}`)
+	return nil
+}
+
+// decodeAny decodes an Any's JSON object, or finds it decoded: the same
+// text but for white space between tokens (compactKey) is the same Any.
+func (d *Decoder) decodeAny(raw []byte) (int, error) {
+	d.compact = compactKey(d.compact[:0], raw)
+	if i, ok := d.byJSON[string(d.compact)]; ok {
+		return i, nil
+	}
+	key := string(d.compact)
+	a, err := d.newAny(raw)
+	if err != nil {
+		return 0, err
+	}
+	d.decoded = append(d.decoded, a)
+	d.byJSON[key] = len(d.decoded) - 1
+	return len(d.decoded) - 1, nil
+}
+
+// newAny decodes an Any's JSON object as protojson does: the "@type"
+// resolved in the global registry, the rest decoded into that message
+// (skeleton and placeholders again) and marshalled deterministically.
+// Anything unusual (no "@type", an empty object, a well-known type with
+// a "value") is left to protojson whole.
+func (d *Decoder) newAny(raw []byte) (*anypb.Any, error) {
+	url, ok := typeURL(raw)
+	var mt protoreflect.MessageType
+	if ok {
+		var err error
+		if mt, err = protoregistry.GlobalTypes.FindMessageByURL(url); err != nil || isWellKnown(mt.Descriptor().FullName()) {
+			ok = false
+		}
+	}
+	if !ok {
+		a := &anypb.Any{}
+		if err := protojson.Unmarshal(raw, a); err != nil {
+			return nil, err
+		}
+		return a, nil
+	}
+	em := mt.New().Interface()
+	if err := d.decode(&scanner{b: raw}, em, true, protojson.UnmarshalOptions{Resolver: placeholders{}, AllowPartial: true}); err != nil {
+		return nil, err
+	}
+	b, err := proto.MarshalOptions{AllowPartial: true, Deterministic: true}.Marshal(em)
+	if err != nil {
+		return nil, fmt.Errorf("error in marshaling Any.value field: %w", err)
+	}
+	return &anypb.Any{TypeUrl: url, Value: b}, nil
+}
+
+// typeURL returns the object's one "@type" member when it is a string;
+// false otherwise (none, several, not a string, bad JSON: protojson says
+// what is wrong).
+func typeURL(raw []byte) (string, bool) {
+	s := &scanner{b: raw}
+	if !s.consume('{') || s.consume('}') {
+		return "", false
+	}
+	url, found := "", false
+	for {
+		s.ws()
+		name, err := s.str()
+		if err != nil || !s.consume(':') {
+			return "", false
+		}
+		s.ws()
+		if name == "@type" {
+			if found {
+				return "", false
+			}
+			if url, err = s.str(); err != nil {
+				return "", false
+			}
+			found = true
+		} else if _, err := s.skip(); err != nil {
+			return "", false
+		}
+		if s.consume(',') {
+			continue
+		}
+		return url, found && s.consume('}')
+	}
+}
+
+// fill replaces every placeholder Any below m with the Any it stands
+// for, and counts them.
+func (d *Decoder) fill(m protoreflect.Message) (int, error) {
+	n := 0
+	var err error
+	var walk func(m protoreflect.Message)
+	visit := func(m protoreflect.Message) {
+		a, ok := m.Interface().(*anypb.Any)
+		if !ok {
+			walk(m)
+			return
+		}
+		rest, ok := strings.CutPrefix(a.GetTypeUrl(), placeholderURL)
+		if !ok {
+			return
+		}
+		i, perr := strconv.Atoi(rest)
+		if perr != nil || i < 0 || i >= len(d.decoded) {
+			err = fmt.Errorf("anyjson: bad placeholder %q", a.GetTypeUrl())
+			return
+		}
+		a.TypeUrl, a.Value = d.decoded[i].GetTypeUrl(), d.decoded[i].GetValue()
+		n++
+	}
+	walk = func(m protoreflect.Message) {
+		m.Range(func(fd protoreflect.FieldDescriptor, v protoreflect.Value) bool {
+			switch {
+			case fd.Kind() != protoreflect.MessageKind && fd.Kind() != protoreflect.GroupKind:
+			case fd.IsList():
+				for i, l := 0, v.List(); i < l.Len(); i++ {
+					visit(l.Get(i).Message())
+				}
+			case fd.IsMap():
+				if fd.MapValue().Kind() == protoreflect.MessageKind {
+					v.Map().Range(func(_ protoreflect.MapKey, mv protoreflect.Value) bool {
+						visit(mv.Message())
+						return true
+					})
+				}
+			default:
+				visit(v.Message())
+			}
+			return err == nil
+		})
+	}
+	walk(m)
+	return n, err
+}
+
+// isWellKnown reports a google.protobuf type with a JSON form of its own
+// (protojson's wellKnownTypeUnmarshaler), Any included.
+func isWellKnown(name protoreflect.FullName) bool {
+	if name.Parent() != "google.protobuf" {
+		return false
+	}
+	switch name.Name() {
+	case "Any", "Timestamp", "Duration", "BoolValue", "Int32Value", "Int64Value", "UInt32Value", "UInt64Value",
+		"FloatValue", "DoubleValue", "StringValue", "BytesValue", "Struct", "ListValue", "Value", "FieldMask", "Empty":
+		return true
+	}
+	return false
+}
+
+// errSyntax is returned for JSON the scanner cannot follow; protojson
+// would refuse it too.
+var errSyntax = errors.New("anyjson: JSON syntax error")
