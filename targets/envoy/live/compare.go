@@ -50,11 +50,13 @@ type comparer struct {
 	routes    map[string]*ir.Route
 	listeners map[string]*ir.Listener
 	providers map[string]*ir.Provider
+	// equal remembers same's answers.
+	equal map[pair]bool
 }
 
 func newComparer(p *ir.Policy) *comparer {
 	c := &comparer{p: p, d: drift.NewDiff("envoy"), routes: map[string]*ir.Route{}, listeners: map[string]*ir.Listener{},
-		providers: map[string]*ir.Provider{}}
+		providers: map[string]*ir.Provider{}, equal: map[pair]bool{}}
 	for _, s := range p.Services {
 		for _, r := range s.Routes {
 			c.routes[r.ID] = r
@@ -85,9 +87,28 @@ func canon(m proto.Message) string {
 	return out.String()
 }
 
+// pair is two messages compared.
+type pair struct{ w, g proto.Message }
+
+// same reports proto.Equal(w, g), remembered by pointers: the views share
+// one message among the routes that repeat a configuration (see
+// unpacker), so most comparisons are of a pair already compared.
+func (c *comparer) same(w, g proto.Message) bool {
+	if w == nil || g == nil {
+		return proto.Equal(w, g)
+	}
+	k := pair{w, g}
+	if eq, ok := c.equal[k]; ok {
+		return eq
+	}
+	eq := proto.Equal(w, g)
+	c.equal[k] = eq
+	return eq
+}
+
 // msg compares two messages; they are rendered only when they differ.
 func (c *comparer) msg(at drift.At, name string, w, g proto.Message) {
-	if proto.Equal(w, g) {
+	if c.same(w, g) {
 		c.d.Add(at, name)
 		return
 	}
@@ -353,6 +374,10 @@ func (c *comparer) route(at drift.At, w, g *rview) {
 		wa, ga := w.route.GetRoute(), g.route.GetRoute()
 		c.d.Number(withCtl(at, ir.CtlTimeouts, "route.timeout"), "upstream timeout", dur(wa.GetTimeout()), dur(ga.GetTimeout()), drift.HigherWeakens, showDur)
 		c.d.Number(withCtl(at, ir.CtlTimeouts, "route.idle_timeout"), "idle timeout", dur(wa.GetIdleTimeout()), dur(ga.GetIdleTimeout()), drift.HigherWeakens, showDur)
+		if proto.Equal(wa, ga) {
+			c.d.Add(withCtl(at, ir.CtlUndeclared, "route"), "route action")
+			break
+		}
 		wa, ga = proto.Clone(wa).(*routev3.RouteAction), proto.Clone(ga).(*routev3.RouteAction)
 		wa.Timeout, ga.Timeout, wa.IdleTimeout, ga.IdleTimeout = nil, nil, nil, nil
 		c.msg(withCtl(at, ir.CtlUndeclared, "route"), "route action", wa, ga)

@@ -142,6 +142,10 @@ func (c *comparer) localLimit(at drift.At, name string, w, g *localrlv3.LocalRat
 		c.d.Number(withPath(at, "token_bucket.fill_interval"), name+" fill_interval", dur(wb.GetFillInterval()), dur(gb.GetFillInterval()), drift.LowerWeakens, showDur)
 	}
 	c.descriptors(withPath(at, "descriptors"), name, w.GetDescriptors(), g.GetDescriptors())
+	if c.same(w, g) {
+		c.d.Add(at, name+" settings")
+		return
+	}
 	w, g = proto.Clone(w).(*localrlv3.LocalRateLimit), proto.Clone(g).(*localrlv3.LocalRateLimit)
 	w.FilterEnabled, g.FilterEnabled, w.FilterEnforced, g.FilterEnforced, w.TokenBucket, g.TokenBucket = nil, nil, nil, nil, nil, nil
 	w.Descriptors, g.Descriptors = nil, nil

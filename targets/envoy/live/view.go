@@ -13,10 +13,13 @@ import (
 	tlsv3 "github.com/envoyproxy/go-control-plane/envoy/extensions/transport_sockets/tls/v3"
 	"google.golang.org/protobuf/proto"
 	"google.golang.org/protobuf/types/known/anypb"
+
+	"github.com/rampart-policy/rampart/targets/envoy/internal/anyjson"
 )
 
 // view is a normalised Envoy configuration: what drift compares.
 type view struct {
+	u         unpacker
 	listeners map[string]*lview
 	order     []string
 	clusters  map[string]*clusterv3.Cluster
@@ -79,8 +82,8 @@ const hcmName = "envoy.filters.network.http_connection_manager"
 
 // newView reduces listeners and clusters to a view; route configurations
 // named by RDS are looked up in rcs.
-func newView(listeners []*listenerv3.Listener, clusters []*clusterv3.Cluster, rcs map[string]*routev3.RouteConfiguration) (*view, error) {
-	v := &view{listeners: map[string]*lview{}, clusters: map[string]*clusterv3.Cluster{}, routeConfigs: rcs}
+func newView(u unpacker, listeners []*listenerv3.Listener, clusters []*clusterv3.Cluster, rcs map[string]*routev3.RouteConfiguration) (*view, error) {
+	v := &view{u: u, listeners: map[string]*lview{}, clusters: map[string]*clusterv3.Cluster{}, routeConfigs: rcs}
 	for _, l := range listeners {
 		lv, err := v.listener(l)
 		if err != nil {
@@ -112,8 +115,8 @@ func (v *view) listener(l *listenerv3.Listener) (*lview, error) {
 	}
 	fc := l.GetFilterChains()[0]
 	if ts := fc.GetTransportSocket(); ts != nil {
-		tc := &tlsv3.DownstreamTlsContext{}
-		if err := ts.GetTypedConfig().UnmarshalTo(tc); err != nil {
+		tc, err := unpackAs[*tlsv3.DownstreamTlsContext](v.u, ts.GetTypedConfig())
+		if err != nil {
 			return nil, fmt.Errorf("transport socket: %w", err)
 		}
 		lv.tls = tc
@@ -122,8 +125,8 @@ func (v *view) listener(l *listenerv3.Listener) (*lview, error) {
 		if f.GetName() != hcmName {
 			continue
 		}
-		hcm := &hcmv3.HttpConnectionManager{}
-		if err := f.GetTypedConfig().UnmarshalTo(hcm); err != nil {
+		hcm, err := unpackAs[*hcmv3.HttpConnectionManager](v.u, f.GetTypedConfig())
+		if err != nil {
 			return nil, fmt.Errorf("%s: %w", hcmName, err)
 		}
 		lv.hcm = hcm
@@ -134,7 +137,7 @@ func (v *view) listener(l *listenerv3.Listener) (*lview, error) {
 	for _, hf := range lv.hcm.GetHttpFilters() {
 		lv.filters = append(lv.filters, hf.GetName())
 		if tc := hf.GetTypedConfig(); tc != nil {
-			m, err := unpack(tc)
+			m, err := v.u.unpack(tc)
 			if err != nil {
 				return nil, fmt.Errorf("http filter %s: %w", hf.GetName(), err)
 			}
@@ -147,25 +150,25 @@ func (v *view) listener(l *listenerv3.Listener) (*lview, error) {
 			return nil, fmt.Errorf("route configuration %q (RDS) is not in the dump", name)
 		}
 	}
-	return lv, lv.routes(rc)
+	return lv, lv.routes(v.u, rc)
 }
 
 // routes reduces a route configuration's virtual hosts and routes, each
 // route to its effective configuration.
-func (lv *lview) routes(rc *routev3.RouteConfiguration) error {
-	rcFilters, err := unpackAll(rc.GetTypedPerFilterConfig())
+func (lv *lview) routes(u unpacker, rc *routev3.RouteConfiguration) error {
+	rcFilters, err := u.unpackAll(rc.GetTypedPerFilterConfig())
 	if err != nil {
 		return fmt.Errorf("route configuration %s per-filter config %w", rc.GetName(), err)
 	}
 	lv.rcPerFilter = rcFilters
 	for _, vh := range rc.GetVirtualHosts() {
-		vf, err := unpackAll(vh.GetTypedPerFilterConfig())
+		vf, err := u.unpackAll(vh.GetTypedPerFilterConfig())
 		if err != nil {
 			return fmt.Errorf("virtual host %s per-filter config %w", vh.GetName(), err)
 		}
 		vv := &vview{vh: vh, perFilter: vf, byName: map[string]*rview{}}
 		for i, r := range vh.GetRoutes() {
-			own, err := unpackAll(r.GetTypedPerFilterConfig())
+			own, err := u.unpackAll(r.GetTypedPerFilterConfig())
 			if err != nil {
 				return fmt.Errorf("route %s per-filter config %w", r.GetName(), err)
 			}
@@ -194,10 +197,10 @@ func (lv *lview) routes(rc *routev3.RouteConfiguration) error {
 }
 
 // unpackAll unpacks a typed_per_filter_config map.
-func unpackAll(cfg map[string]*anypb.Any) (map[string]proto.Message, error) {
+func (u unpacker) unpackAll(cfg map[string]*anypb.Any) (map[string]proto.Message, error) {
 	out := make(map[string]proto.Message, len(cfg))
 	for name, a := range cfg {
-		m, err := unpack(a)
+		m, err := u.unpack(a)
 		if err != nil {
 			return nil, fmt.Errorf("%s: %w", name, err)
 		}
@@ -239,6 +242,37 @@ func effectiveHeaders(rc *routev3.RouteConfiguration, vh *routev3.VirtualHost, r
 		}
 	}
 	return added, removed
+}
+
+// unpacker unpacks Anys through the decoder that read them, when there is
+// one (each distinct Any decoded once; its message is shared, so views
+// only read messages), else from their bytes.
+type unpacker struct{ dec *anyjson.Decoder }
+
+// unpack resolves an Any into its message.
+func (u unpacker) unpack(a *anypb.Any) (proto.Message, error) {
+	if u.dec == nil {
+		return unpack(a)
+	}
+	m, err := u.dec.Unpack(a)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", a.GetTypeUrl(), err)
+	}
+	return m, nil
+}
+
+// unpackAs unpacks a into a T, which it must hold (as UnmarshalTo).
+func unpackAs[T proto.Message](u unpacker, a *anypb.Any) (T, error) {
+	var zero T
+	m, err := u.unpack(a)
+	if err != nil {
+		return zero, err
+	}
+	t, ok := m.(T)
+	if !ok {
+		return zero, fmt.Errorf("mismatched message type: got %q, want %q", a.MessageName(), zero.ProtoReflect().Descriptor().FullName())
+	}
+	return t, nil
 }
 
 // unpack resolves an Any into its message.

@@ -21,6 +21,7 @@ import (
 	"fmt"
 	"strconv"
 	"strings"
+	"unsafe"
 
 	"google.golang.org/protobuf/encoding/protojson"
 	"google.golang.org/protobuf/proto"
@@ -41,8 +42,16 @@ func Unmarshal(data []byte, m proto.Message) error {
 // Decoder reads documents as Unmarshal does, keeping the Anys it decoded
 // (by their compact JSON) for the documents it reads next.
 type Decoder struct {
+	// byJSON finds an Any decoded whole by its compactKey; bySkel one
+	// decoded in place by its type URL and skeleton.
 	byJSON  map[string]int
+	bySkel  map[string]int
+	free    []*bytes.Buffer
 	decoded []*anypb.Any
+	// msgs are the decoded Anys' messages, by index and by the first
+	// byte of the value bytes every copy shares (Unpack).
+	msgs    []proto.Message
+	byValue map[*byte]int
 	// compact is scratch space for an Any's compactKey.
 	compact []byte
 }
@@ -50,7 +59,7 @@ type Decoder struct {
 // Unmarshal reads data into m; see the package function.
 func (d *Decoder) Unmarshal(data []byte, m proto.Message) error {
 	if d.byJSON == nil {
-		d.byJSON = map[string]int{}
+		d.byJSON, d.bySkel = map[string]int{}, map[string]int{}
 	}
 	s := &scanner{b: data}
 	s.ws()
@@ -62,13 +71,17 @@ func (d *Decoder) Unmarshal(data []byte, m proto.Message) error {
 
 // decode reads the object at s into m: its skeleton (every Any a
 // placeholder) through protojson with opts, then the placeholders filled.
-// skipType leaves out "@type" (the object is an Any's content). Bytes after
+// anyContent leaves out "@type" (the object is an Any's content). Bytes after
 // the object are kept, for protojson to refuse.
-func (d *Decoder) decode(s *scanner, m proto.Message, skipType bool, opts protojson.UnmarshalOptions) error {
+func (d *Decoder) decode(s *scanner, m proto.Message, anyContent bool, opts protojson.UnmarshalOptions) error {
 	var skel bytes.Buffer
 	skel.Grow(len(s.b) - s.i)
 	n := 0
-	if err := d.object(&skel, s, m.ProtoReflect().Descriptor(), skipType, &n); err != nil {
+	var typeSeen *bool
+	if anyContent {
+		typeSeen = new(bool)
+	}
+	if err := d.object(&skel, s, m.ProtoReflect().Descriptor(), typeSeen, &n); err != nil {
 		return err
 	}
 	skel.Write(s.b[s.i:])
@@ -114,8 +127,10 @@ func (placeholders) FindExtensionByNumber(m protoreflect.FullName, n protoreflec
 }
 
 // object copies the JSON object at s, of message md, to out, each Any in
-// it replaced by a placeholder (n counts them).
-func (d *Decoder) object(out *bytes.Buffer, s *scanner, md protoreflect.MessageDescriptor, skipType bool, n *int) error {
+// it replaced by a placeholder (n counts them). With typeSeen set (the
+// object is an Any's content), the first "@type" member is left out and
+// another is an error, as in protojson.
+func (d *Decoder) object(out *bytes.Buffer, s *scanner, md protoreflect.MessageDescriptor, typeSeen *bool, n *int) error {
 	if !s.consume('{') {
 		return s.errSyntax()
 	}
@@ -124,7 +139,12 @@ func (d *Decoder) object(out *bytes.Buffer, s *scanner, md protoreflect.MessageD
 		out.WriteByte('}')
 		return nil
 	}
-	first := true
+	return d.members(out, s, md, typeSeen, true, n)
+}
+
+// members copies an object's members from the next one to the closing
+// brace; first says none has been written yet.
+func (d *Decoder) members(out *bytes.Buffer, s *scanner, md protoreflect.MessageDescriptor, typeSeen *bool, first bool, n *int) error {
 	for {
 		s.ws()
 		ks := s.i
@@ -136,7 +156,11 @@ func (d *Decoder) object(out *bytes.Buffer, s *scanner, md protoreflect.MessageD
 		if !s.consume(':') {
 			return s.errSyntax()
 		}
-		if skipType && name == "@type" {
+		if typeSeen != nil && name == "@type" {
+			if *typeSeen {
+				return errors.New(`anyjson: duplicate "@type" field`)
+			}
+			*typeSeen = true
 			if _, err := s.skip(); err != nil {
 				return err
 			}
@@ -206,7 +230,7 @@ func (d *Decoder) value(out *bytes.Buffer, s *scanner, md protoreflect.MessageDe
 	case isWellKnown(name):
 		return s.copyValue(out)
 	}
-	return d.object(out, s, md, false, n)
+	return d.object(out, s, md, nil, n)
 }
 
 // list copies a list of messages.
@@ -281,19 +305,112 @@ const anyName = "google.protobuf.Any"
 // anyValue replaces the Any object at s by a placeholder for its decoded
 // value.
 func (d *Decoder) anyValue(out *bytes.Buffer, s *scanner, n *int) error {
-	raw, err := s.skip()
+	start := s.i
+	i, ok, err := d.inPlaceAny(s)
 	if err != nil {
 		return err
 	}
-	i, err := d.decodeAny(raw)
-	if err != nil {
-		return err
+	if !ok {
+		s.i = start
+		raw, err := s.skip()
+		if err != nil {
+			return err
+		}
+		if i, err = d.decodeAny(raw); err != nil {
+			return err
+		}
 	}
 	*n++
 	out.WriteString(`{"@type":"` + placeholderURL)
 	out.WriteString(strconv.Itoa(i))
 	out.WriteString(`"}`)
 	return nil
+}
+
+// inPlaceAny decodes the Any object at s in the same pass as the text
+// around it, when its "@type" comes first (as Envoy and protojson write
+// it) and names a registered message without a JSON form of its own:
+// the content's skeleton (compact, inner Anys as placeholders numbered by
+// their distinct text) identifies the Any, and only a skeleton not seen
+// before is decoded. false, with s moved, leaves the Any to decodeAny.
+func (d *Decoder) inPlaceAny(s *scanner) (int, bool, error) {
+	if !s.consume('{') {
+		return 0, false, nil
+	}
+	s.ws()
+	if name, err := s.str(); err != nil || name != "@type" || !s.consume(':') {
+		return 0, false, nil
+	}
+	s.ws()
+	url, err := s.str()
+	if err != nil {
+		return 0, false, nil
+	}
+	mt, err := protoregistry.GlobalTypes.FindMessageByURL(url)
+	if err != nil || isWellKnown(mt.Descriptor().FullName()) {
+		return 0, false, nil
+	}
+	skel := d.buffer()
+	defer d.release(skel)
+	skel.WriteByte('{')
+	n := 0
+	switch {
+	case s.consume('}'):
+		skel.WriteByte('}')
+	case s.consume(','):
+		typeSeen := true
+		if err := d.members(skel, s, mt.Descriptor(), &typeSeen, true, &n); err != nil {
+			return 0, false, err
+		}
+	default:
+		return 0, false, s.errSyntax()
+	}
+	key := url + "\x00" + skel.String()
+	if i, ok := d.bySkel[key]; ok {
+		return i, true, nil
+	}
+	em := mt.New().Interface()
+	opts := protojson.UnmarshalOptions{Resolver: placeholders{}, AllowPartial: true}
+	if err := opts.Unmarshal(skel.Bytes(), em); err != nil {
+		return 0, false, err
+	}
+	if filled, err := d.fill(em.ProtoReflect()); err != nil || filled != n {
+		return 0, false, fmt.Errorf("anyjson: %d Anys placed, %d found after decoding (%v)", n, filled, err)
+	}
+	b, err := proto.MarshalOptions{AllowPartial: true, Deterministic: true}.Marshal(em)
+	if err != nil {
+		return 0, false, fmt.Errorf("error in marshaling Any.value field: %w", err)
+	}
+	i := d.add(&anypb.Any{TypeUrl: url, Value: b}, em)
+	d.bySkel[key] = i
+	return i, true, nil
+}
+
+// buffer returns an empty scratch buffer; release gives it back.
+func (d *Decoder) buffer() *bytes.Buffer {
+	if k := len(d.free); k > 0 {
+		b := d.free[k-1]
+		d.free = d.free[:k-1]
+		b.Reset()
+		return b
+	}
+	return &bytes.Buffer{}
+}
+
+func (d *Decoder) release(b *bytes.Buffer) { d.free = append(d.free, b) }
+
+// add records a decoded Any and its message, returning its index.
+func (d *Decoder) add(a *anypb.Any, m proto.Message) int {
+	d.decoded = append(d.decoded, a)
+	d.msgs = append(d.msgs, m)
+	i := len(d.decoded) - 1
+	if len(a.Value) > 0 && m != nil {
+		if d.byValue == nil {
+			d.byValue = map[*byte]int{}
+		}
+		d.byValue[unsafe.SliceData(a.Value)] = i
+	}
+	return i
 }
 
 // decodeAny decodes an Any's JSON object, or finds it decoded: the same
@@ -304,13 +421,26 @@ func (d *Decoder) decodeAny(raw []byte) (int, error) {
 		return i, nil
 	}
 	key := string(d.compact)
-	a, err := d.newAny(raw)
+	a, m, err := d.newAny(raw)
 	if err != nil {
 		return 0, err
 	}
-	d.decoded = append(d.decoded, a)
-	d.byJSON[key] = len(d.decoded) - 1
-	return len(d.decoded) - 1, nil
+	i := d.add(a, m)
+	d.byJSON[key] = i
+	return i, nil
+}
+
+// Unpack returns the message in a: for an Any this decoder filled in, the
+// message it decoded (shared by every copy: callers must not change it),
+// else a.UnmarshalNew().
+func (d *Decoder) Unpack(a *anypb.Any) (proto.Message, error) {
+	if len(a.Value) > 0 {
+		if i, ok := d.byValue[unsafe.SliceData(a.Value)]; ok && d.msgs[i] != nil &&
+			len(d.decoded[i].Value) == len(a.Value) && d.decoded[i].TypeUrl == a.TypeUrl {
+			return d.msgs[i], nil
+		}
+	}
+	return a.UnmarshalNew()
 }
 
 // newAny decodes an Any's JSON object as protojson does: the "@type"
@@ -318,7 +448,7 @@ func (d *Decoder) decodeAny(raw []byte) (int, error) {
 // (skeleton and placeholders again) and marshalled deterministically.
 // Anything unusual (no "@type", an empty object, a well-known type with
 // a "value") is left to protojson whole.
-func (d *Decoder) newAny(raw []byte) (*anypb.Any, error) {
+func (d *Decoder) newAny(raw []byte) (*anypb.Any, proto.Message, error) {
 	url, ok := typeURL(raw)
 	var mt protoreflect.MessageType
 	if ok {
@@ -330,19 +460,19 @@ func (d *Decoder) newAny(raw []byte) (*anypb.Any, error) {
 	if !ok {
 		a := &anypb.Any{}
 		if err := protojson.Unmarshal(raw, a); err != nil {
-			return nil, err
+			return nil, nil, err
 		}
-		return a, nil
+		return a, nil, nil
 	}
 	em := mt.New().Interface()
 	if err := d.decode(&scanner{b: raw}, em, true, protojson.UnmarshalOptions{Resolver: placeholders{}, AllowPartial: true}); err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	b, err := proto.MarshalOptions{AllowPartial: true, Deterministic: true}.Marshal(em)
 	if err != nil {
-		return nil, fmt.Errorf("error in marshaling Any.value field: %w", err)
+		return nil, nil, fmt.Errorf("error in marshaling Any.value field: %w", err)
 	}
-	return &anypb.Any{TypeUrl: url, Value: b}, nil
+	return &anypb.Any{TypeUrl: url, Value: b}, em, nil
 }
 
 // typeURL returns the object's one "@type" member when it is a string;

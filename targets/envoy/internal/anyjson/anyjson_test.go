@@ -14,6 +14,8 @@ import (
 	bootstrapv3 "github.com/envoyproxy/go-control-plane/envoy/config/bootstrap/v3"
 	"google.golang.org/protobuf/encoding/protojson"
 	"google.golang.org/protobuf/proto"
+	"google.golang.org/protobuf/reflect/protoreflect"
+	"google.golang.org/protobuf/types/known/anypb"
 
 	"github.com/rampart-policy/rampart/targets/envoy"
 	"github.com/rampart-policy/rampart/targets/envoy/internal/anyjson"
@@ -121,5 +123,59 @@ func TestRefusesWhatProtojsonRefuses(t *testing.T) {
 			}
 			same(t, []byte(data), &adminv3.ConfigDump{})
 		})
+	}
+}
+
+// TestUnpack: every Any of the decoded dump unpacks, through the
+// decoder, to the message its bytes hold; most come from the decoder.
+func TestUnpack(t *testing.T) {
+	var d anyjson.Decoder
+	var cd adminv3.ConfigDump
+	if err := d.Unmarshal(recordedDump(t), &cd); err != nil {
+		t.Fatal(err)
+	}
+	n := 0
+	var walk func(m protoreflect.Message)
+	walk = func(m protoreflect.Message) {
+		m.Range(func(fd protoreflect.FieldDescriptor, v protoreflect.Value) bool {
+			visit := func(mv protoreflect.Message) {
+				a, ok := mv.Interface().(*anypb.Any)
+				if !ok {
+					walk(mv)
+					return
+				}
+				got, err := d.Unpack(a)
+				if err != nil {
+					t.Fatal(err)
+				}
+				want, err := a.UnmarshalNew()
+				if err != nil {
+					t.Fatal(err)
+				}
+				if !proto.Equal(got, want) {
+					t.Fatalf("%s: Unpack differs from UnmarshalNew", a.TypeUrl)
+				}
+				n++
+				walk(got.ProtoReflect())
+			}
+			switch {
+			case fd.Kind() != protoreflect.MessageKind:
+			case fd.IsList():
+				for i := 0; i < v.List().Len(); i++ {
+					visit(v.List().Get(i).Message())
+				}
+			case fd.IsMap():
+				if fd.MapValue().Kind() == protoreflect.MessageKind {
+					v.Map().Range(func(_ protoreflect.MapKey, mv protoreflect.Value) bool { visit(mv.Message()); return true })
+				}
+			default:
+				visit(v.Message())
+			}
+			return true
+		})
+	}
+	walk(cd.ProtoReflect())
+	if n < 100 {
+		t.Fatalf("only %d Anys", n)
 	}
 }

@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
-	"strings"
 )
 
 // scanner walks JSON text just enough to find values' ends and object
@@ -125,13 +124,14 @@ func (s *scanner) skip() ([]byte, error) {
 	return s.b[start:s.i], nil
 }
 
-// copyValue copies the value at s to out as it is.
+// copyValue copies the value at s to out without the white space
+// between its tokens (compactKey).
 func (s *scanner) copyValue(out *bytes.Buffer) error {
 	v, err := s.skip()
 	if err != nil {
 		return err
 	}
-	out.Write(v)
+	out.Write(compactKey(out.AvailableBuffer(), v))
 	return nil
 }
 
@@ -173,7 +173,7 @@ func compactKey(dst, raw []byte) []byte {
 				next = raw[j]
 			}
 			edge := len(dst) == 0 || j == len(raw)
-			if !edge && !strings.ContainsRune("{[,:", rune(prev)) && !strings.ContainsRune("}],:", rune(next)) {
+			if !edge && !opens(prev) && !closes(next) {
 				dst = append(dst, raw[i:j]...)
 			}
 			i = j - 1
@@ -186,3 +186,9 @@ func compactKey(dst, raw []byte) []byte {
 	}
 	return dst
 }
+
+// opens reports a byte white space may follow freely: { [ , :
+func opens(c byte) bool { return c == '{' || c == '[' || c == ',' || c == ':' }
+
+// closes reports a byte white space may precede freely: } ] , :
+func closes(c byte) bool { return c == '}' || c == ']' || c == ',' || c == ':' }
