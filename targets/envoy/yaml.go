@@ -271,4 +271,3 @@ func isLetter(c byte) bool { return c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z'
 // yamlReserved are plain words YAML 1.1 or 1.2 reads as booleans or null.
 var yamlReserved = map[string]bool{"y": true, "n": true, "yes": true, "no": true, "true": true,
 	"false": true, "on": true, "off": true, "null": true}
-
