@@ -43,9 +43,9 @@ func Unmarshal(data []byte, m proto.Message) error {
 // (by their compact JSON) for the documents it reads next.
 type Decoder struct {
 	// byJSON finds an Any decoded whole by its compactKey; bySkel one
-	// decoded in place by its type URL and skeleton.
+	// decoded in place by its type URL, then its skeleton.
 	byJSON  map[string]int
-	bySkel  map[string]int
+	bySkel  map[string]map[string]int
 	free    []*bytes.Buffer
 	decoded []*anypb.Any
 	// msgs are the decoded Anys' messages, by index and by the first
@@ -59,7 +59,7 @@ type Decoder struct {
 // Unmarshal reads data into m; see the package function.
 func (d *Decoder) Unmarshal(data []byte, m proto.Message) error {
 	if d.byJSON == nil {
-		d.byJSON, d.bySkel = map[string]int{}, map[string]int{}
+		d.byJSON, d.bySkel = map[string]int{}, map[string]map[string]int{}
 	}
 	s := &scanner{b: data}
 	s.ws()
@@ -365,8 +365,8 @@ func (d *Decoder) inPlaceAny(s *scanner) (int, bool, error) {
 	default:
 		return 0, false, s.errSyntax()
 	}
-	key := url + "\x00" + skel.String()
-	if i, ok := d.bySkel[key]; ok {
+	byURL := d.bySkel[url]
+	if i, ok := byURL[string(skel.Bytes())]; ok {
 		return i, true, nil
 	}
 	em := mt.New().Interface()
@@ -382,7 +382,11 @@ func (d *Decoder) inPlaceAny(s *scanner) (int, bool, error) {
 		return 0, false, fmt.Errorf("error in marshaling Any.value field: %w", err)
 	}
 	i := d.add(&anypb.Any{TypeUrl: url, Value: b}, em)
-	d.bySkel[key] = i
+	if byURL == nil {
+		byURL = map[string]int{}
+		d.bySkel[url] = byURL
+	}
+	byURL[skel.String()] = i
 	return i, true, nil
 }
 
