@@ -8,6 +8,7 @@ import (
 	"testing"
 
 	bootstrapv3 "github.com/envoyproxy/go-control-plane/envoy/config/bootstrap/v3"
+	routev3 "github.com/envoyproxy/go-control-plane/envoy/config/route/v3"
 	bufferv3 "github.com/envoyproxy/go-control-plane/envoy/extensions/filters/http/buffer/v3"
 	extauthzv3 "github.com/envoyproxy/go-control-plane/envoy/extensions/filters/http/ext_authz/v3"
 	jwtv3 "github.com/envoyproxy/go-control-plane/envoy/extensions/filters/http/jwt_authn/v3"
@@ -109,6 +110,38 @@ func TestFactsCanFail(t *testing.T) {
 			tamper(t, bs, func(b *bufferv3.BufferPerRoute) {
 				if b.GetBuffer() != nil {
 					b.GetBuffer().MaxRequestBytes = wrapperspb.UInt32(1 << 30)
+				}
+			})
+		}},
+		// the target hoists what the routes of a virtual host repeat onto
+		// it: the facts hold for each route's effective configuration, so
+		// a tamper on the virtual host's must fail them
+		{"virtual host rbac removed", p, func(t testing.TB, _ *ir.Policy, bs *bootstrapv3.Bootstrap) { factRBAC(t, bs) }, func(bs *bootstrapv3.Bootstrap) {
+			tamper(t, bs, func(vh *routev3.VirtualHost) { delete(vh.TypedPerFilterConfig, "envoy.filters.http.rbac") })
+		}},
+		{"virtual host body limit raised", p, factLimitsHeaders, func(bs *bootstrapv3.Bootstrap) {
+			tamper(t, bs, func(vh *routev3.VirtualHost) {
+				a := vh.TypedPerFilterConfig["envoy.filters.http.buffer"]
+				if a == nil {
+					return
+				}
+				b := &bufferv3.BufferPerRoute{Override: &bufferv3.BufferPerRoute_Buffer{Buffer: &bufferv3.Buffer{MaxRequestBytes: wrapperspb.UInt32(1 << 30)}}}
+				if err := a.MarshalFrom(b); err != nil {
+					t.Fatal(err)
+				}
+			})
+		}},
+		{"virtual host header dropped", p, factLimitsHeaders, func(bs *bootstrapv3.Bootstrap) {
+			tamper(t, bs, func(vh *routev3.VirtualHost) {
+				if len(vh.ResponseHeadersToAdd) > 0 {
+					vh.ResponseHeadersToAdd = vh.ResponseHeadersToAdd[1:]
+				}
+			})
+		}},
+		{"virtual host header dropped (early replies)", p, factLocalReplyHeaders, func(bs *bootstrapv3.Bootstrap) {
+			tamper(t, bs, func(vh *routev3.VirtualHost) {
+				if len(vh.ResponseHeadersToAdd) > 0 {
+					vh.ResponseHeadersToAdd = vh.ResponseHeadersToAdd[1:]
 				}
 			})
 		}},
@@ -251,5 +284,42 @@ func TestParseKeepsLoadRules(t *testing.T) {
 				t.Fatal("Parse accepted the broken bootstrap")
 			}
 		})
+	}
+}
+
+// TestParseChecksEveryCopy: Parse checks each distinct packed
+// configuration once, so a copy of a repeated one that differs (one
+// route's local_ratelimit without its bucket) is still checked.
+func TestParseChecksEveryCopy(t *testing.T) {
+	p := golden.ReadIR(t, "testdata/full.ir.yaml")
+	for _, last := range []bool{false, true} {
+		bs := parseAll(t, p)[0]
+		n := 0
+		tamper(t, bs, func(r *localrlv3.LocalRateLimit) {
+			if r.TokenBucket != nil {
+				n++
+			}
+		})
+		if n < 3 {
+			t.Fatalf("%d per-route limits, want several", n)
+		}
+		i, target := 0, 1
+		if last {
+			target = n
+		}
+		tamper(t, bs, func(r *localrlv3.LocalRateLimit) {
+			if r.TokenBucket != nil {
+				if i++; i == target {
+					r.TokenBucket = nil
+				}
+			}
+		})
+		data, _, err := envoy.Marshal(bs)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := envoy.Parse(data); err == nil || !strings.Contains(err.Error(), "token bucket") {
+			t.Fatalf("copy %d of %d without a bucket: Parse error %v", target, n, err)
+		}
 	}
 }

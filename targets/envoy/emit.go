@@ -18,12 +18,15 @@ type emitter struct {
 	p         *ir.Policy
 	providers map[string]*ir.Provider
 	clusters  map[string]*clusterv3.Cluster
-	err       error // the first packing error
+	// filters caches filtersOn by listener name.
+	filters map[string]map[string]bool
+	err     error // the first packing error
 }
 
 // newEmitter prepares an emitter for p.
 func newEmitter(p *ir.Policy) *emitter {
-	e := &emitter{p: p, providers: map[string]*ir.Provider{}, clusters: map[string]*clusterv3.Cluster{}}
+	e := &emitter{p: p, providers: map[string]*ir.Provider{}, clusters: map[string]*clusterv3.Cluster{},
+		filters: map[string]map[string]bool{}}
 	for _, pr := range p.Providers {
 		e.providers[pr.Name] = pr
 	}

@@ -2,7 +2,9 @@ package envoy
 
 import (
 	"context"
+	"errors"
 	"fmt"
+	"sync"
 
 	"github.com/rampart-policy/rampart/compiler/ir"
 	"github.com/rampart-policy/rampart/targets/internal/targetapi"
@@ -95,19 +97,36 @@ func (t *Target) Build(ctx context.Context, p *ir.Policy) ([]targetapi.Artifact,
 	if err != nil {
 		return nil, fmt.Errorf("envoy: %w", err)
 	}
-	jsonData, yamlData, err := Marshal(bs)
+	compact, err := marshalCompact(bs)
 	if err != nil {
 		return nil, fmt.Errorf("envoy: %w", err)
 	}
-	for _, a := range []struct {
-		name string
-		data []byte
-	}{{JSONFile, jsonData}, {YAMLFile, yamlData}} {
-		if err := verifyJSON(a.data, jsonData); err != nil {
-			return nil, fmt.Errorf("envoy: internal error: %s: %w", a.name, err)
-		}
+	jsonData, yamlData, err := encode(compact)
+	if err != nil {
+		return nil, fmt.Errorf("envoy: %w", err)
 	}
-	return []targetapi.Artifact{{Path: JSONFile, Data: jsonData}, {Path: YAMLFile, Data: yamlData}}, nil
+	arts := []targetapi.Artifact{{Path: JSONFile, Data: jsonData}, {Path: YAMLFile, Data: yamlData}}
+	if err := verifyAll(arts, compact); err != nil {
+		return nil, fmt.Errorf("envoy: internal error: %w", err)
+	}
+	return arts, nil
+}
+
+// verifyAll verifies each artifact against the bootstrap's compact JSON,
+// the artifacts side by side (each parse is independent); the first
+// artifact's error is reported first.
+func verifyAll(arts []targetapi.Artifact, compact []byte) error {
+	errs := make([]error, len(arts))
+	var wg sync.WaitGroup
+	for i, a := range arts {
+		wg.Go(func() {
+			if err := verifyCompact(a.Data, compact); err != nil {
+				errs[i] = fmt.Errorf("%s: %w", a.Path, err)
+			}
+		})
+	}
+	wg.Wait()
+	return errors.Join(errs...)
 }
 
 // unenforced fails the build on any control the policy needs that Envoy

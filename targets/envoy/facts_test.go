@@ -161,9 +161,11 @@ func factRBAC(t testing.TB, bs *bootstrapv3.Bootstrap) {
 		}
 	}
 	for name, m := range hcms(t, bs) {
-		for _, r := range collect[*routev3.Route](t, m) {
-			if _, ok := r.TypedPerFilterConfig["envoy.filters.http.rbac"]; !ok {
-				t.Errorf("listener %s route %s has no rbac configuration of its own", name, r.Name)
+		for _, r := range placedRoutes(t, m) {
+			// its own or, hoisted, its virtual host's: never the
+			// listener-wide rules
+			if r.perFilter("envoy.filters.http.rbac") == nil {
+				t.Errorf("listener %s route %s has no rbac configuration of its own or its virtual host's", name, r.rt.Name)
 			}
 		}
 		for _, f := range collect[*rbacv3.RBAC](t, m) {
@@ -328,18 +330,19 @@ func factLimitsHeaders(t testing.TB, p *ir.Policy, bs *bootstrapv3.Bootstrap) {
 	for _, s := range p.Services {
 		for _, lname := range s.Listeners {
 			m := ms[lname]
-			routes := map[string]*routev3.Route{}
-			for _, r := range collect[*routev3.Route](t, m) {
-				routes[r.Name] = r
+			routes := map[string]placed{}
+			for _, r := range placedRoutes(t, m) {
+				routes[r.rt.Name] = r
 			}
 			for _, r := range s.Routes {
-				rt := routes[r.ID]
-				if rt == nil {
+				pr, ok := routes[r.ID]
+				if !ok {
 					continue // factRoutes reports it
 				}
+				rt := pr.rt
 				if r.Limits.MaxBodyBytes > 0 {
 					var b bufferv3.BufferPerRoute
-					if a := rt.TypedPerFilterConfig["envoy.filters.http.buffer"]; a == nil || a.UnmarshalTo(&b) != nil ||
+					if a := pr.perFilter("envoy.filters.http.buffer"); a == nil || a.UnmarshalTo(&b) != nil ||
 						b.GetBuffer().GetMaxRequestBytes().GetValue() != uint32(r.Limits.MaxBodyBytes) {
 						t.Errorf("route %s: no buffer limit of %d bytes", r.ID, r.Limits.MaxBodyBytes)
 					}
@@ -351,13 +354,16 @@ func factLimitsHeaders(t testing.TB, p *ir.Policy, bs *bootstrapv3.Bootstrap) {
 					t.Errorf("route %s: upstream timeout %v, want %ds", r.ID, rt.GetRoute().GetTimeout(), n)
 				}
 				got := map[string]string{}
-				for _, h := range rt.ResponseHeadersToAdd {
-					got[h.GetHeader().GetKey()] = strings.ReplaceAll(h.GetHeader().GetValue(), "%%", "%")
+				for k, h := range pr.responseHeaders() {
+					got[k] = strings.ReplaceAll(h.GetHeader().GetValue(), "%%", "%")
 				}
 				for _, h := range r.Headers.Set {
-					if got[h.Name] != h.Value {
-						t.Errorf("route %s: header %s = %q, want %q", r.ID, h.Name, got[h.Name], h.Value)
+					if k := strings.ToLower(h.Name); got[k] != h.Value {
+						t.Errorf("route %s: header %s = %q, want %q", r.ID, h.Name, got[k], h.Value)
 					}
+				}
+				if r.Headers.HideServerTokens && !pr.removesHeader("server") {
+					t.Errorf("route %s: the upstream's Server header is not removed", r.ID)
 				}
 			}
 		}
@@ -427,14 +433,11 @@ func factLocalReplyHeaders(t testing.TB, p *ir.Policy, bs *bootstrapv3.Bootstrap
 				t.Errorf("listener %s: local replies before routing (400, 431, 408) lack %s: no local_reply_config mapper adds it", l.Name, k)
 			}
 		}
-		for _, rt := range collect[*routev3.Route](t, m) {
-			has := map[string]bool{}
-			for _, h := range rt.GetResponseHeadersToAdd() {
-				has[strings.ToLower(h.GetHeader().GetKey())] = true
-			}
+		for _, pr := range placedRoutes(t, m) {
+			has := pr.responseHeaders()
 			for k := range want {
-				if !has[k] {
-					t.Errorf("listener %s: route %s sends no %s", l.Name, rt.GetName(), k)
+				if has[k] == nil {
+					t.Errorf("listener %s: route %s sends no %s", l.Name, pr.rt.GetName(), k)
 				}
 			}
 		}

@@ -39,9 +39,14 @@ func (e *emitter) httpFilters(l *ir.Listener) ([]*hcmv3.HttpFilter, error) {
 	return out, nil
 }
 
-// filtersOn reports which filters the listener's routes need.
+// filtersOn reports which filters the listener's routes need (worked
+// out once per listener: every route asks).
 func (e *emitter) filtersOn(l *ir.Listener) map[string]bool {
+	if on, ok := e.filters[l.Name]; ok {
+		return on
+	}
 	on := map[string]bool{filterRBAC: true, filterRouter: true}
+	e.filters[l.Name] = on
 	for _, s := range e.servicesOn(l.Name) {
 		for _, r := range s.Routes {
 			on[filterCORS] = on[filterCORS] || r.CORS != nil

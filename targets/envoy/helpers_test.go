@@ -2,9 +2,13 @@ package envoy_test
 
 import (
 	"context"
+	"slices"
+	"strings"
 	"testing"
 
 	bootstrapv3 "github.com/envoyproxy/go-control-plane/envoy/config/bootstrap/v3"
+	corev3 "github.com/envoyproxy/go-control-plane/envoy/config/core/v3"
+	routev3 "github.com/envoyproxy/go-control-plane/envoy/config/route/v3"
 	tlsv3 "github.com/envoyproxy/go-control-plane/envoy/extensions/transport_sockets/tls/v3"
 	"google.golang.org/protobuf/proto"
 	"google.golang.org/protobuf/reflect/protoreflect"
@@ -130,4 +134,81 @@ func collectTLSParams(t testing.TB, m proto.Message) [][]string {
 		out = append(out, c.GetCommonTlsContext().GetTlsParams().GetCipherSuites())
 	}
 	return out
+}
+
+// placed is a route with the virtual host and route configuration it is
+// in: what Envoy resolves the route's effective configuration from.
+type placed struct {
+	rc *routev3.RouteConfiguration
+	vh *routev3.VirtualHost
+	rt *routev3.Route
+}
+
+// placedRoutes returns every route below m, in order, with where it is.
+func placedRoutes(t testing.TB, m proto.Message) []placed {
+	t.Helper()
+	var out []placed
+	for _, rc := range collect[*routev3.RouteConfiguration](t, m) {
+		for _, vh := range rc.GetVirtualHosts() {
+			for _, rt := range vh.GetRoutes() {
+				out = append(out, placed{rc, vh, rt})
+			}
+		}
+	}
+	return out
+}
+
+// perFilter is the configuration filter uses on the route, resolved as
+// Envoy resolves the filters the target hoists: the route's own, else
+// the virtual host's, else the route configuration's; nil when none.
+func (p placed) perFilter(filter string) *anypb.Any {
+	for _, m := range []map[string]*anypb.Any{p.rt.GetTypedPerFilterConfig(), p.vh.GetTypedPerFilterConfig(), p.rc.GetTypedPerFilterConfig()} {
+		if a := m[filter]; a != nil {
+			return a
+		}
+	}
+	return nil
+}
+
+// responseHeaders are the headers Envoy sets on the route's responses, by
+// lower-cased name, as its levels apply them: route, then virtual host,
+// then route configuration (the reverse with
+// most_specific_header_mutations_wins), each removing then adding; a
+// later overwrite wins. Values are as written (with "%%").
+func (p placed) responseHeaders() map[string]*corev3.HeaderValueOption {
+	type level struct {
+		add []*corev3.HeaderValueOption
+		rm  []string
+	}
+	levels := []level{{p.rt.GetResponseHeadersToAdd(), p.rt.GetResponseHeadersToRemove()},
+		{p.vh.GetResponseHeadersToAdd(), p.vh.GetResponseHeadersToRemove()},
+		{p.rc.GetResponseHeadersToAdd(), p.rc.GetResponseHeadersToRemove()}}
+	if p.rc.GetMostSpecificHeaderMutationsWins() {
+		slices.Reverse(levels)
+	}
+	out := map[string]*corev3.HeaderValueOption{}
+	for _, l := range levels {
+		for _, n := range l.rm {
+			delete(out, strings.ToLower(n))
+		}
+		for _, h := range l.add {
+			k := strings.ToLower(h.GetHeader().GetKey())
+			if _, ok := out[k]; ok && h.GetAppendAction() == corev3.HeaderValueOption_ADD_IF_ABSENT {
+				continue
+			}
+			out[k] = h
+		}
+	}
+	return out
+}
+
+// removesHeader reports whether the route's responses lose an upstream
+// header called name (at any level).
+func (p placed) removesHeader(name string) bool {
+	for _, rm := range [][]string{p.rt.GetResponseHeadersToRemove(), p.vh.GetResponseHeadersToRemove(), p.rc.GetResponseHeadersToRemove()} {
+		if slices.ContainsFunc(rm, func(n string) bool { return strings.EqualFold(n, name) }) {
+			return true
+		}
+	}
+	return false
 }

@@ -64,6 +64,9 @@ func (e *emitter) connectionManager(l *ir.Listener) (*hcmv3.HttpConnectionManage
 	if err != nil {
 		return nil, err
 	}
+	for _, vh := range rc.VirtualHosts {
+		hoist(vh)
+	}
 	filters, err := e.httpFilters(l)
 	if err != nil {
 		return nil, err

@@ -15,28 +15,40 @@ import (
 // always gives the same bytes. The YAML is the same document in block
 // style.
 func Marshal(bs *bootstrapv3.Bootstrap) (jsonData, yamlData []byte, err error) {
-	if jsonData, err = marshalJSON(bs); err != nil {
+	compact, err := marshalCompact(bs)
+	if err != nil {
 		return nil, nil, err
 	}
-	if yamlData, err = toYAML(jsonData); err != nil {
-		return nil, nil, err
-	}
-	return jsonData, yamlData, nil
+	return encode(compact)
 }
 
-// marshalJSON is Marshal's JSON alone: the form Verify compares.
-func marshalJSON(bs *bootstrapv3.Bootstrap) ([]byte, error) {
+// encode renders a bootstrap's compact JSON (marshalCompact) as the two
+// artifacts.
+func encode(compact []byte) (jsonData, yamlData []byte, err error) {
+	var indented bytes.Buffer
+	indented.Grow(len(compact) * 4)
+	if err := json.Indent(&indented, compact, "", "  "); err != nil {
+		return nil, nil, err
+	}
+	indented.WriteByte('\n')
+	if yamlData, err = toYAML(indented.Bytes()); err != nil {
+		return nil, nil, err
+	}
+	return indented.Bytes(), yamlData, nil
+}
+
+// marshalCompact is the bootstrap as compact JSON: the canonical form
+// Verify compares (the artifact's JSON is this, indented, which is a
+// function of these bytes alone).
+func marshalCompact(bs *bootstrapv3.Bootstrap) ([]byte, error) {
 	raw, err := protojson.MarshalOptions{UseProtoNames: true}.Marshal(bs)
 	if err != nil {
 		return nil, fmt.Errorf("marshal bootstrap: %w", err)
 	}
-	var compact, indented bytes.Buffer
+	var compact bytes.Buffer
+	compact.Grow(len(raw))
 	if err := json.Compact(&compact, raw); err != nil {
 		return nil, err
 	}
-	if err := json.Indent(&indented, compact.Bytes(), "", "  "); err != nil {
-		return nil, err
-	}
-	indented.WriteByte('\n')
-	return indented.Bytes(), nil
+	return compact.Bytes(), nil
 }

@@ -158,8 +158,7 @@ func (e *emitter) forwardRoutes(l *ir.Listener, g *group, s *ir.Service, r *ir.R
 	}
 	out := []*routev3.Route{
 		mk(r.ID, contentTypeMatcher(r.ContentTypes)),
-		mk(r.ID+"#no-body", absent("content-length"), absent("transfer-encoding")),
-		mk(r.ID+"#empty-body", exactHeader("content-length", "0"), absent("transfer-encoding")),
+		mk(r.ID+"#no-body", noBody(), absent("transfer-encoding")),
 		e.directRoute(l, r, r.ID+"#415", base, 415, true),
 	}
 	return out, nil
@@ -268,10 +267,13 @@ func regexHeader(name, re string) *routev3.HeaderMatcher {
 		StringMatch: &matcherv3.StringMatcher{MatchPattern: &matcherv3.StringMatcher_SafeRegex{SafeRegex: &matcherv3.RegexMatcher{Regex: re}}}}}
 }
 
-// exactHeader matches a header value exactly.
-func exactHeader(name, v string) *routev3.HeaderMatcher {
-	return &routev3.HeaderMatcher{Name: name, HeaderMatchSpecifier: &routev3.HeaderMatcher_StringMatch{
-		StringMatch: &matcherv3.StringMatcher{MatchPattern: &matcherv3.StringMatcher_Exact{Exact: v}}}}
+// noBody matches a request whose content-length is absent or 0 (Envoy's
+// codecs refuse an empty or malformed one before routing), so that with
+// transfer-encoding absent one route passes requests without a body.
+func noBody() *routev3.HeaderMatcher {
+	return &routev3.HeaderMatcher{Name: "content-length", TreatMissingHeaderAsEmpty: true,
+		HeaderMatchSpecifier: &routev3.HeaderMatcher_StringMatch{StringMatch: &matcherv3.StringMatcher{
+			MatchPattern: &matcherv3.StringMatcher_SafeRegex{SafeRegex: &matcherv3.RegexMatcher{Regex: "^0?$"}}}}}
 }
 
 // absent matches a request without the header.

@@ -33,7 +33,7 @@ import (
 //   - a typed_per_filter_config entry must hold the per-route type of the
 //     filter it names (Envoy unpacks it into that type and refuses any
 //     other, e.g. a route.v3.CorsPolicy for the cors filter).
-func loadRules(bs *bootstrapv3.Bootstrap) error {
+func loadRules(bs *bootstrapv3.Bootstrap, c *anyCache) error {
 	clusters := map[string]bool{}
 	for _, c := range bs.GetStaticResources().GetClusters() {
 		clusters[c.Name] = true
@@ -41,7 +41,7 @@ func loadRules(bs *bootstrapv3.Bootstrap) error {
 	var errs []error
 	var reqs []string
 	inMap := map[string]bool{}
-	each(bs, func(m proto.Message, perRoute bool) {
+	c.each(bs, func(m proto.Message, perRoute bool) {
 		switch v := m.(type) {
 		case *localrlv3.LocalRateLimit:
 			errs = append(errs, rateLimitRules(v, perRoute)...)
@@ -134,13 +134,21 @@ func full(f *typev3.FractionalPercent) bool {
 	return f != nil && f.Numerator == 100 && f.Denominator == typev3.FractionalPercent_HUNDRED
 }
 
-// each calls fn on every message below m, unpacking Anys; perRoute is
-// true inside a route's typed_per_filter_config.
-func each(m proto.Message, fn func(m proto.Message, perRoute bool)) {
+// each calls fn on every message below m, unpacking Anys (through the
+// cache: Parse has unpacked every one); perRoute is true inside a
+// route's typed_per_filter_config. An Any that repeats with the same
+// perRoute is visited once: what fn sees below it is the same.
+func (c *anyCache) each(m proto.Message, fn func(m proto.Message, perRoute bool)) {
+	visited := map[string]bool{}
 	var walk func(m protoreflect.Message, perRoute bool)
 	walk = func(rm protoreflect.Message, perRoute bool) {
 		if a, ok := rm.Interface().(*anypb.Any); ok {
-			inner, err := a.UnmarshalNew()
+			k := fmt.Sprint(perRoute) + anyKey(a)
+			if visited[k] {
+				return
+			}
+			visited[k] = true
+			inner, _, err := c.unpack(a)
 			if err != nil {
 				return // Parse has already refused unknown types
 			}

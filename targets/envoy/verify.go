@@ -7,10 +7,12 @@ import (
 	"fmt"
 
 	bootstrapv3 "github.com/envoyproxy/go-control-plane/envoy/config/bootstrap/v3"
-	"google.golang.org/protobuf/encoding/protojson"
+	"google.golang.org/protobuf/proto"
 	"google.golang.org/protobuf/reflect/protoreflect"
 	"google.golang.org/protobuf/types/known/anypb"
 	"gopkg.in/yaml.v3"
+
+	"github.com/rampart-policy/rampart/targets/envoy/internal/anyjson"
 
 	// Every type the target packs into an Any, so that parsing resolves
 	// it (the imports in the emitter register most; these make sure).
@@ -36,24 +38,26 @@ import (
 // JSON. (proto.Equal compares an Any's packed bytes, whose map order is
 // not canonical; the JSON form unpacks them.)
 func Verify(data []byte, want *bootstrapv3.Bootstrap) error {
-	wantJSON, err := marshalJSON(want)
+	wantJSON, err := marshalCompact(want)
 	if err != nil {
 		return err
 	}
-	return verifyJSON(data, wantJSON)
+	return verifyCompact(data, wantJSON)
 }
 
-// verifyJSON is Verify against want's JSON, marshalled once by the caller.
-func verifyJSON(data, wantJSON []byte) error {
+// verifyCompact is Verify against want's compact JSON (marshalCompact),
+// marshalled once by the caller: the artifact, parsed back, must
+// marshal to exactly those bytes.
+func verifyCompact(data, wantCompact []byte) error {
 	got, err := Parse(data)
 	if err != nil {
 		return err
 	}
-	a, err := marshalJSON(got)
+	a, err := marshalCompact(got)
 	if err != nil {
 		return err
 	}
-	if !bytes.Equal(a, wantJSON) {
+	if !bytes.Equal(a, wantCompact) {
 		return errors.New("the artifact does not parse back to the bootstrap it was written from")
 	}
 	return nil
@@ -77,16 +81,17 @@ func Parse(data []byte) (*bootstrapv3.Bootstrap, error) {
 		}
 	}
 	var bs bootstrapv3.Bootstrap
-	if err := protojson.Unmarshal(jsonData, &bs); err != nil {
+	if err := anyjson.Unmarshal(jsonData, &bs); err != nil {
 		return nil, fmt.Errorf("not an Envoy v3 bootstrap: %w", err)
 	}
 	if err := bs.ValidateAll(); err != nil {
 		return nil, fmt.Errorf("bootstrap: %w", err)
 	}
-	if err := validateAnys(bs.ProtoReflect()); err != nil {
+	c := &anyCache{msgs: map[string]proto.Message{}}
+	if err := c.validateAnys(bs.ProtoReflect()); err != nil {
 		return nil, err
 	}
-	if err := loadRules(&bs); err != nil {
+	if err := loadRules(&bs, c); err != nil {
 		return nil, err
 	}
 	return &bs, nil
@@ -95,9 +100,34 @@ func Parse(data []byte) (*bootstrapv3.Bootstrap, error) {
 // validator is what protoc-gen-validate generates.
 type validator interface{ ValidateAll() error }
 
+// anyCache holds each distinct Any of one bootstrap unpacked once: an
+// Any's type and bytes determine its message, so one that repeats (the
+// same per-route configuration on many routes) is validated, and looked
+// into, once.
+type anyCache struct {
+	msgs map[string]proto.Message
+}
+
+// anyKey identifies an Any by type and bytes.
+func anyKey(a *anypb.Any) string { return a.GetTypeUrl() + "\x00" + string(a.GetValue()) }
+
+// unpack returns a's message, unpacking it the first time (first is
+// then true).
+func (c *anyCache) unpack(a *anypb.Any) (m proto.Message, first bool, err error) {
+	k := anyKey(a)
+	if m, ok := c.msgs[k]; ok {
+		return m, false, nil
+	}
+	if m, err = a.UnmarshalNew(); err != nil {
+		return nil, false, err
+	}
+	c.msgs[k] = m
+	return m, true, nil
+}
+
 // validateAnys unpacks every Any below m, runs its ValidateAll, and
 // recurses into it.
-func validateAnys(m protoreflect.Message) error {
+func (c *anyCache) validateAnys(m protoreflect.Message) error {
 	var err error
 	m.Range(func(fd protoreflect.FieldDescriptor, v protoreflect.Value) bool {
 		if fd.Kind() != protoreflect.MessageKind && fd.Kind() != protoreflect.GroupKind {
@@ -107,37 +137,41 @@ func validateAnys(m protoreflect.Message) error {
 		case fd.IsList():
 			l := v.List()
 			for i := 0; i < l.Len() && err == nil; i++ {
-				err = validateMessage(l.Get(i).Message())
+				err = c.validateMessage(l.Get(i).Message())
 			}
 		case fd.IsMap():
 			if fd.MapValue().Kind() == protoreflect.MessageKind {
 				v.Map().Range(func(_ protoreflect.MapKey, mv protoreflect.Value) bool {
-					err = validateMessage(mv.Message())
+					err = c.validateMessage(mv.Message())
 					return err == nil
 				})
 			}
 		default:
-			err = validateMessage(v.Message())
+			err = c.validateMessage(v.Message())
 		}
 		return err == nil
 	})
 	return err
 }
 
-// validateMessage validates m if it is an Any, then looks inside.
-func validateMessage(m protoreflect.Message) error {
+// validateMessage validates m if it is an Any not seen before, then
+// looks inside.
+func (c *anyCache) validateMessage(m protoreflect.Message) error {
 	a, ok := m.Interface().(*anypb.Any)
 	if !ok {
-		return validateAnys(m)
+		return c.validateAnys(m)
 	}
-	inner, err := a.UnmarshalNew()
+	inner, first, err := c.unpack(a)
 	if err != nil {
 		return fmt.Errorf("%s: %w", a.GetTypeUrl(), err)
+	}
+	if !first {
+		return nil // validated, with all below it, where it was first seen
 	}
 	if v, ok := inner.(validator); ok {
 		if err := v.ValidateAll(); err != nil {
 			return fmt.Errorf("%s: %w", a.GetTypeUrl(), err)
 		}
 	}
-	return validateAnys(inner.ProtoReflect())
+	return c.validateAnys(inner.ProtoReflect())
 }

@@ -50,11 +50,13 @@ type comparer struct {
 	routes    map[string]*ir.Route
 	listeners map[string]*ir.Listener
 	providers map[string]*ir.Provider
+	// equal remembers same's answers.
+	equal map[pair]bool
 }
 
 func newComparer(p *ir.Policy) *comparer {
 	c := &comparer{p: p, d: drift.NewDiff("envoy"), routes: map[string]*ir.Route{}, listeners: map[string]*ir.Listener{},
-		providers: map[string]*ir.Provider{}}
+		providers: map[string]*ir.Provider{}, equal: map[pair]bool{}}
 	for _, s := range p.Services {
 		for _, r := range s.Routes {
 			c.routes[r.ID] = r
@@ -85,9 +87,28 @@ func canon(m proto.Message) string {
 	return out.String()
 }
 
+// pair is two messages compared.
+type pair struct{ w, g proto.Message }
+
+// same reports proto.Equal(w, g), remembered by pointers: the views share
+// one message among the routes that repeat a configuration (see
+// unpacker), so most comparisons are of a pair already compared.
+func (c *comparer) same(w, g proto.Message) bool {
+	if w == nil || g == nil {
+		return proto.Equal(w, g)
+	}
+	k := pair{w, g}
+	if eq, ok := c.equal[k]; ok {
+		return eq
+	}
+	eq := proto.Equal(w, g)
+	c.equal[k] = eq
+	return eq
+}
+
 // msg compares two messages; they are rendered only when they differ.
 func (c *comparer) msg(at drift.At, name string, w, g proto.Message) {
-	if proto.Equal(w, g) {
+	if c.same(w, g) {
 		c.d.Add(at, name)
 		return
 	}
@@ -133,6 +154,7 @@ func (c *comparer) listener(at drift.At, w, g *lview) {
 	}
 	c.hcm(withPath(at, "hcm"), w, g)
 	c.filters(withPath(at, "hcm.http_filters"), w, g)
+	c.mergedFilters(withPath(at, "hcm.route_config.typed_per_filter_config"), w.rcPerFilter, g.rcPerFilter)
 	c.vhosts(withPath(at, "hcm.route_config"), w, g)
 }
 
@@ -281,6 +303,7 @@ func (c *comparer) vhosts(at drift.At, w, g *lview) {
 			continue
 		}
 		c.d.Set(withPath(vat, "domains"), "domains", wv.vh.GetDomains(), g.vh.GetDomains(), drift.HigherWeakens)
+		c.mergedFilters(withPath(vat, "typed_per_filter_config"), wv.perFilter, g.perFilter)
 		c.vroutes(vat, wv, g)
 	}
 	for _, v := range g.vhosts {
@@ -352,6 +375,10 @@ func (c *comparer) route(at drift.At, w, g *rview) {
 		wa, ga := w.route.GetRoute(), g.route.GetRoute()
 		c.d.Number(withCtl(at, ir.CtlTimeouts, "route.timeout"), "upstream timeout", dur(wa.GetTimeout()), dur(ga.GetTimeout()), drift.HigherWeakens, showDur)
 		c.d.Number(withCtl(at, ir.CtlTimeouts, "route.idle_timeout"), "idle timeout", dur(wa.GetIdleTimeout()), dur(ga.GetIdleTimeout()), drift.HigherWeakens, showDur)
+		if proto.Equal(wa, ga) {
+			c.d.Add(withCtl(at, ir.CtlUndeclared, "route"), "route action")
+			break
+		}
 		wa, ga = proto.Clone(wa).(*routev3.RouteAction), proto.Clone(ga).(*routev3.RouteAction)
 		wa.Timeout, ga.Timeout, wa.IdleTimeout, ga.IdleTimeout = nil, nil, nil, nil
 		c.msg(withCtl(at, ir.CtlUndeclared, "route"), "route action", wa, ga)
@@ -361,7 +388,7 @@ func (c *comparer) route(at drift.At, w, g *rview) {
 	default:
 		c.d.Value(withCtl(at, ir.CtlUndeclared, "action"), "route action", canon(actionOf(w.route)), canon(actionOf(g.route)), drift.AnyWeakens)
 	}
-	c.headers(at, w.route, g.route)
+	c.headers(at, w, g)
 	c.perFilter(withPath(at, "typed_per_filter_config"), w, g)
 }
 
@@ -389,9 +416,10 @@ func headerControl(name string) string {
 	return ir.CtlHeaders
 }
 
-// headers compares response headers added (by name) and removed.
-func (c *comparer) headers(at drift.At, w, g *routev3.Route) {
-	wm, gm := headerValues(w), headerValues(g)
+// headers compares the route's effective response headers added (by
+// name) and removed, whichever level sets them.
+func (c *comparer) headers(at drift.At, w, g *rview) {
+	wm, gm := w.headers, g.headers
 	for _, h := range sortedKeys(wm) {
 		c.d.Value(withCtl(at, headerControl(h), "response_headers_to_add["+h+"]"), "response header "+h, wm[h], gm[h], drift.AnyWeakens)
 	}
@@ -400,18 +428,7 @@ func (c *comparer) headers(at drift.At, w, g *routev3.Route) {
 			c.d.Value(withCtl(at, headerControl(h), "response_headers_to_add["+h+"]"), "response header "+h, "", gm[h], drift.HigherWeakens)
 		}
 	}
-	c.d.Set(withCtl(at, ir.CtlHeaders, "response_headers_to_remove"), "response headers removed",
-		w.GetResponseHeadersToRemove(), g.GetResponseHeadersToRemove(), drift.LowerWeakens)
-}
-
-// headerValues reads a route's added response headers by lower-cased
-// name, with the append action.
-func headerValues(r *routev3.Route) map[string]string {
-	out := map[string]string{}
-	for _, h := range r.GetResponseHeadersToAdd() {
-		out[strings.ToLower(h.GetHeader().GetKey())] = h.GetHeader().GetValue() + " (" + h.GetAppendAction().String() + ")"
-	}
-	return out
+	c.d.Set(withCtl(at, ir.CtlHeaders, "response_headers_to_remove"), "response headers removed", w.removed, g.removed, drift.LowerWeakens)
 }
 
 // sortedKeys returns a map's keys in order.

@@ -10,11 +10,17 @@
 // The dump is parsed into go-control-plane's admin/v3 ConfigDump, every
 // Any resolved (bootstrap, listeners, clusters, routes and secrets
 // dumps; static and active dynamic listeners and clusters; RDS route
-// configurations by name). Both sides are reduced to one view of
-// listeners (TLS context, connection manager, HTTP filters in order with
-// their configs unpacked, virtual hosts and routes with their per-filter
-// configs) and clusters; version_info, last_updated and secrets (which
-// Envoy redacts) are never compared. Messages are compared with
-// proto.Equal after unpacking, and shown as compact protojson only when
-// they differ.
+// configurations by name), as protojson parses it — an unknown field or
+// type is an error — but with each distinct Any decoded once
+// (targets/envoy/internal/anyjson): a dump holds every listener and route
+// table two or three times, and each route table the same per-route
+// configs many times. Both sides are reduced to one view of listeners
+// (TLS context, connection manager, HTTP filters in order with their
+// configs unpacked, virtual hosts and routes with their effective
+// per-filter configs and response headers: a route's own, else its
+// virtual host's, else the route configuration's, as Envoy resolves them)
+// and clusters; version_info, last_updated and secrets (which Envoy
+// redacts) are never compared. Messages are compared with proto.Equal
+// after unpacking (each pair of shared messages once), and shown as
+// compact protojson only when they differ.
 package live

@@ -8,17 +8,21 @@ import (
 	clusterv3 "github.com/envoyproxy/go-control-plane/envoy/config/cluster/v3"
 	listenerv3 "github.com/envoyproxy/go-control-plane/envoy/config/listener/v3"
 	routev3 "github.com/envoyproxy/go-control-plane/envoy/config/route/v3"
-	"google.golang.org/protobuf/encoding/protojson"
+
+	"github.com/rampart-policy/rampart/targets/envoy/internal/anyjson"
 )
 
-// parseDump reads /config_dump's JSON into a view. Listeners and clusters
+// parseDump reads /config_dump's JSON into a view (anyjson: as protojson
+// reads it, each distinct Any decoded once, so the listeners, route
+// tables and per-route configs a dump repeats are decoded once). Listeners and clusters
 // come from their own dumps (static, and dynamic active state); when a
 // dump has neither, from the bootstrap's static resources. Unknown fields
 // and Any types go-control-plane does not know are errors: what cannot
 // be read cannot be compared.
 func parseDump(data []byte) (*view, error) {
 	var cd adminv3.ConfigDump
-	if err := protojson.Unmarshal(data, &cd); err != nil {
+	u := unpacker{dec: &anyjson.Decoder{}}
+	if err := u.dec.Unmarshal(data, &cd); err != nil {
 		return nil, fmt.Errorf("reading config_dump: %w", err)
 	}
 	var bs *bootstrapv3.Bootstrap
@@ -27,7 +31,7 @@ func parseDump(data []byte) (*view, error) {
 	haveL, haveC := false, false
 	rcs := map[string]*routev3.RouteConfiguration{}
 	for i, a := range cd.GetConfigs() {
-		m, err := unpack(a)
+		m, err := u.unpack(a)
 		if err != nil {
 			return nil, fmt.Errorf("config_dump configs[%d]: %w", i, err)
 		}
@@ -36,16 +40,16 @@ func parseDump(data []byte) (*view, error) {
 			bs = x.GetBootstrap()
 		case *adminv3.ListenersConfigDump:
 			haveL = true
-			if ls, err = dumpListeners(x); err != nil {
+			if ls, err = dumpListeners(u, x); err != nil {
 				return nil, err
 			}
 		case *adminv3.ClustersConfigDump:
 			haveC = true
-			if cs, err = dumpClusters(x); err != nil {
+			if cs, err = dumpClusters(u, x); err != nil {
 				return nil, err
 			}
 		case *adminv3.RoutesConfigDump:
-			if err := dumpRoutes(x, rcs); err != nil {
+			if err := dumpRoutes(u, x, rcs); err != nil {
 				return nil, err
 			}
 		}
@@ -59,7 +63,7 @@ func parseDump(data []byte) (*view, error) {
 	if !haveL && bs == nil {
 		return nil, fmt.Errorf("config_dump holds neither a listeners nor a bootstrap dump")
 	}
-	v, err := newView(ls, cs, rcs)
+	v, err := newView(u, ls, cs, rcs)
 	if err != nil {
 		return nil, err
 	}
@@ -69,11 +73,11 @@ func parseDump(data []byte) (*view, error) {
 
 // dumpListeners returns the static listeners and each dynamic listener's
 // active state (warming and draining states are not serving).
-func dumpListeners(d *adminv3.ListenersConfigDump) ([]*listenerv3.Listener, error) {
+func dumpListeners(u unpacker, d *adminv3.ListenersConfigDump) ([]*listenerv3.Listener, error) {
 	var out []*listenerv3.Listener
 	for _, s := range d.GetStaticListeners() {
-		l := &listenerv3.Listener{}
-		if err := s.GetListener().UnmarshalTo(l); err != nil {
+		l, err := unpackAs[*listenerv3.Listener](u, s.GetListener())
+		if err != nil {
 			return nil, fmt.Errorf("static listener: %w", err)
 		}
 		out = append(out, l)
@@ -82,8 +86,8 @@ func dumpListeners(d *adminv3.ListenersConfigDump) ([]*listenerv3.Listener, erro
 		if dl.GetActiveState() == nil {
 			continue
 		}
-		l := &listenerv3.Listener{}
-		if err := dl.GetActiveState().GetListener().UnmarshalTo(l); err != nil {
+		l, err := unpackAs[*listenerv3.Listener](u, dl.GetActiveState().GetListener())
+		if err != nil {
 			return nil, fmt.Errorf("dynamic listener %s: %w", dl.GetName(), err)
 		}
 		out = append(out, l)
@@ -92,18 +96,18 @@ func dumpListeners(d *adminv3.ListenersConfigDump) ([]*listenerv3.Listener, erro
 }
 
 // dumpClusters returns the static and active dynamic clusters.
-func dumpClusters(d *adminv3.ClustersConfigDump) ([]*clusterv3.Cluster, error) {
+func dumpClusters(u unpacker, d *adminv3.ClustersConfigDump) ([]*clusterv3.Cluster, error) {
 	var out []*clusterv3.Cluster
 	for _, s := range d.GetStaticClusters() {
-		c := &clusterv3.Cluster{}
-		if err := s.GetCluster().UnmarshalTo(c); err != nil {
+		c, err := unpackAs[*clusterv3.Cluster](u, s.GetCluster())
+		if err != nil {
 			return nil, fmt.Errorf("static cluster: %w", err)
 		}
 		out = append(out, c)
 	}
 	for _, dc := range d.GetDynamicActiveClusters() {
-		c := &clusterv3.Cluster{}
-		if err := dc.GetCluster().UnmarshalTo(c); err != nil {
+		c, err := unpackAs[*clusterv3.Cluster](u, dc.GetCluster())
+		if err != nil {
 			return nil, fmt.Errorf("dynamic cluster: %w", err)
 		}
 		out = append(out, c)
@@ -112,17 +116,17 @@ func dumpClusters(d *adminv3.ClustersConfigDump) ([]*clusterv3.Cluster, error) {
 }
 
 // dumpRoutes records the static and dynamic route configurations by name.
-func dumpRoutes(d *adminv3.RoutesConfigDump, into map[string]*routev3.RouteConfiguration) error {
+func dumpRoutes(u unpacker, d *adminv3.RoutesConfigDump, into map[string]*routev3.RouteConfiguration) error {
 	for _, s := range d.GetStaticRouteConfigs() {
-		rc := &routev3.RouteConfiguration{}
-		if err := s.GetRouteConfig().UnmarshalTo(rc); err != nil {
+		rc, err := unpackAs[*routev3.RouteConfiguration](u, s.GetRouteConfig())
+		if err != nil {
 			return fmt.Errorf("static route config: %w", err)
 		}
 		into[rc.GetName()] = rc
 	}
 	for _, dr := range d.GetDynamicRouteConfigs() {
-		rc := &routev3.RouteConfiguration{}
-		if err := dr.GetRouteConfig().UnmarshalTo(rc); err != nil {
+		rc, err := unpackAs[*routev3.RouteConfiguration](u, dr.GetRouteConfig())
+		if err != nil {
 			return fmt.Errorf("dynamic route config: %w", err)
 		}
 		into[rc.GetName()] = rc

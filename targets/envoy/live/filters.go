@@ -142,6 +142,10 @@ func (c *comparer) localLimit(at drift.At, name string, w, g *localrlv3.LocalRat
 		c.d.Number(withPath(at, "token_bucket.fill_interval"), name+" fill_interval", dur(wb.GetFillInterval()), dur(gb.GetFillInterval()), drift.LowerWeakens, showDur)
 	}
 	c.descriptors(withPath(at, "descriptors"), name, w.GetDescriptors(), g.GetDescriptors())
+	if c.same(w, g) {
+		c.d.Add(at, name+" settings")
+		return
+	}
 	w, g = proto.Clone(w).(*localrlv3.LocalRateLimit), proto.Clone(g).(*localrlv3.LocalRateLimit)
 	w.FilterEnabled, g.FilterEnabled, w.FilterEnforced, g.FilterEnforced, w.TokenBucket, g.TokenBucket = nil, nil, nil, nil, nil, nil
 	w.Descriptors, g.Descriptors = nil, nil
@@ -243,7 +247,10 @@ func showDur(n int64) string {
 	return (time.Duration(n) * time.Millisecond).String()
 }
 
-// perFilter compares a route's per-filter configs by filter.
+// perFilter compares a route's effective per-filter configs by filter.
+// A live config the route inherits (from its virtual host or the route
+// configuration) is named so: a change there drifts every route that
+// inherits it, and each is reported.
 func (c *comparer) perFilter(at drift.At, w, g *rview) {
 	for _, f := range sortedKeys(w.perFilter) {
 		fat := withCtl(at, filterControl(f), "["+f+"]")
@@ -256,19 +263,53 @@ func (c *comparer) perFilter(at drift.At, w, g *rview) {
 				Message: "the route's " + f + " config is missing in live (the listener-wide config applies)"})
 			continue
 		}
+		name := "per-route " + f + inherited(g.from[f])
 		wl, wok := w.perFilter[f].(*localrlv3.LocalRateLimit)
 		gl, gok := gm.(*localrlv3.LocalRateLimit)
 		if wok && gok {
-			c.localLimit(fat, "local_ratelimit", wl, gl)
+			c.localLimit(fat, "local_ratelimit"+inherited(g.from[f]), wl, gl)
 			continue
 		}
-		c.msg(fat, "per-route "+f, w.perFilter[f], gm)
+		c.msg(fat, name, w.perFilter[f], gm)
 	}
 	for _, f := range sortedKeys(g.perFilter) {
 		if _, ok := w.perFilter[f]; !ok {
 			c.d.Add(withCtl(at, filterControl(f), "["+f+"]"), "per-route "+f, drift.Finding{Direction: drift.Unexpected, Severity: drift.Weakening,
-				Actual: canon(g.perFilter[f]), Message: "the route has a " + f + " config in live the policy does not (it overrides the listener's)"})
+				Actual: canon(g.perFilter[f]), Message: "the route has a " + f + " config" + inherited(g.from[f]) +
+					" in live the policy does not (it overrides the listener's)"})
 		}
+	}
+}
+
+// inherited names the level a live config comes from, for messages.
+func inherited(level string) string {
+	if level == "" {
+		return ""
+	}
+	return " (inherited from the " + level + ")"
+}
+
+// mergedFilters are the filters that merge a route's per-filter config
+// with the less specific ones field by field (cors: an empty field on
+// the route falls through to the virtual host's), so a config on a
+// virtual host or the route configuration changes routes that have their
+// own: such configs are compared where they are set.
+var mergedFilters = []string{fCORS}
+
+// mergedFilters compares a virtual host's or route configuration's own
+// configs of the mergedFilters.
+func (c *comparer) mergedFilters(at drift.At, w, g map[string]proto.Message) {
+	for _, f := range mergedFilters {
+		if w[f] == nil && g[f] == nil {
+			continue
+		}
+		fat := withCtl(at, filterControl(f), "["+f+"]")
+		if w[f] == nil {
+			c.d.Add(fat, f+" config", drift.Finding{Direction: drift.Unexpected, Severity: drift.Weakening, Actual: canon(g[f]),
+				Message: f + " config in live the policy does not set here; the filter merges it into every route below"})
+			continue
+		}
+		c.msg(fat, f+" config", w[f], g[f])
 	}
 }
 

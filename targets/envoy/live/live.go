@@ -8,11 +8,11 @@ import (
 	"strings"
 
 	bootstrapv3 "github.com/envoyproxy/go-control-plane/envoy/config/bootstrap/v3"
-	"google.golang.org/protobuf/encoding/protojson"
 
 	"github.com/rampart-policy/rampart/compiler/ir"
 	"github.com/rampart-policy/rampart/drift"
 	"github.com/rampart-policy/rampart/targets/envoy"
+	"github.com/rampart-policy/rampart/targets/envoy/internal/anyjson"
 )
 
 // maxDump bounds the admin response read.
@@ -89,10 +89,11 @@ func Expected(ctx context.Context, p *ir.Policy) (*Want, error) {
 		}
 	}
 	var bs bootstrapv3.Bootstrap
-	if err := protojson.Unmarshal(data, &bs); err != nil {
+	u := unpacker{dec: &anyjson.Decoder{}}
+	if err := u.dec.Unmarshal(data, &bs); err != nil {
 		return nil, fmt.Errorf("envoy: reading the policy's envoy.json: %w", err)
 	}
-	v, err := newView(bs.GetStaticResources().GetListeners(), bs.GetStaticResources().GetClusters(), nil)
+	v, err := newView(u, bs.GetStaticResources().GetListeners(), bs.GetStaticResources().GetClusters(), nil)
 	if err != nil {
 		return nil, fmt.Errorf("envoy: the policy's bootstrap: %w", err)
 	}

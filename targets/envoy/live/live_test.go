@@ -8,6 +8,7 @@ import (
 	"net/http/httptest"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 
@@ -94,19 +95,33 @@ func checkFindings(t *testing.T, r drift.Result, w want) {
 	if len(r.Findings) == 0 {
 		t.Fatal("tamper not found")
 	}
+	named := map[string]bool{}
 	for _, f := range r.Findings {
-		if f.Control != w.control || f.Route != w.route || f.Direction != w.dir || f.Severity != drift.Weakening ||
+		route := f.Route == w.route
+		if w.routes != nil {
+			route = slices.Contains(w.routes, f.Route)
+		}
+		if f.Control != w.control || !route || f.Direction != w.dir || f.Severity != drift.Weakening ||
 			(w.listener != "" && f.Listener != w.listener) {
 			b, _ := json.MarshalIndent(r.Findings, "", " ")
 			t.Fatalf("want every finding %+v, got:\n%s", w, b)
 		}
+		named[f.Route] = true
+	}
+	for _, id := range w.routes {
+		if !named[id] {
+			t.Errorf("no finding names route %q, which inherits the tampered config", id)
+		}
 	}
 }
 
-// want is what a tamper must produce.
+// want is what a tamper must produce: every finding with this control,
+// direction and route (one of routes, when set: a tamper on a virtual
+// host drifts each route that inherits from it, and each must be named).
 type want struct {
 	control, route, listener string
 	dir                      drift.Direction
+	routes                   []string
 }
 
 // TestTampers: each tamper of the issue, made to the recorded dump's

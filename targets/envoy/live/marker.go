@@ -9,12 +9,12 @@ import (
 
 	bootstrapv3 "github.com/envoyproxy/go-control-plane/envoy/config/bootstrap/v3"
 	corev3 "github.com/envoyproxy/go-control-plane/envoy/config/core/v3"
-	"google.golang.org/protobuf/encoding/protojson"
 	"gopkg.in/yaml.v3"
 
 	"github.com/rampart-policy/rampart/compiler/ir"
 	"github.com/rampart-policy/rampart/drift"
 	"github.com/rampart-policy/rampart/targets/envoy"
+	"github.com/rampart-policy/rampart/targets/envoy/internal/anyjson"
 	"github.com/rampart-policy/rampart/targets/internal/digest"
 )
 
@@ -113,10 +113,11 @@ func parseLive(content []byte) (*view, error) {
 		return parseDump(data)
 	}
 	var bs bootstrapv3.Bootstrap
-	if err := protojson.Unmarshal(data, &bs); err != nil {
+	u := unpacker{dec: &anyjson.Decoder{}}
+	if err := u.dec.Unmarshal(data, &bs); err != nil {
 		return nil, fmt.Errorf("reading a bootstrap (envoy.json, envoy.yaml): %w", err)
 	}
-	v, err := newView(bs.GetStaticResources().GetListeners(), bs.GetStaticResources().GetClusters(), nil)
+	v, err := newView(u, bs.GetStaticResources().GetListeners(), bs.GetStaticResources().GetClusters(), nil)
 	if err != nil {
 		return nil, err
 	}

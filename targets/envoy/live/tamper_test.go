@@ -1,19 +1,26 @@
 package live
 
 import (
+	"slices"
 	"strings"
 	"testing"
 
 	adminv3 "github.com/envoyproxy/go-control-plane/envoy/admin/v3"
 	corev3 "github.com/envoyproxy/go-control-plane/envoy/config/core/v3"
 	listenerv3 "github.com/envoyproxy/go-control-plane/envoy/config/listener/v3"
+	rbacconfigv3 "github.com/envoyproxy/go-control-plane/envoy/config/rbac/v3"
 	routev3 "github.com/envoyproxy/go-control-plane/envoy/config/route/v3"
+	bufferv3 "github.com/envoyproxy/go-control-plane/envoy/extensions/filters/http/buffer/v3"
+	corsv3 "github.com/envoyproxy/go-control-plane/envoy/extensions/filters/http/cors/v3"
 	extauthzv3 "github.com/envoyproxy/go-control-plane/envoy/extensions/filters/http/ext_authz/v3"
 	localrlv3 "github.com/envoyproxy/go-control-plane/envoy/extensions/filters/http/local_ratelimit/v3"
+	rbacv3 "github.com/envoyproxy/go-control-plane/envoy/extensions/filters/http/rbac/v3"
 	hcmv3 "github.com/envoyproxy/go-control-plane/envoy/extensions/filters/network/http_connection_manager/v3"
 	tlsv3 "github.com/envoyproxy/go-control-plane/envoy/extensions/transport_sockets/tls/v3"
 	typev3 "github.com/envoyproxy/go-control-plane/envoy/type/v3"
 	"google.golang.org/protobuf/proto"
+	"google.golang.org/protobuf/types/known/anypb"
+	"google.golang.org/protobuf/types/known/wrapperspb"
 
 	"github.com/rampart-policy/rampart/compiler/ir"
 	"github.com/rampart-policy/rampart/drift"
@@ -64,6 +71,48 @@ func onRoute(t *testing.T, cd *adminv3.ConfigDump, edit func(r *routev3.Route) b
 	return id
 }
 
+// onVHost edits the first virtual host with a config of its own for
+// filter, returning the policy routes that inherit it ("" for a route of
+// no policy route, such as the 404).
+func onVHost(t *testing.T, cd *adminv3.ConfigDump, filter string, edit func(vh *routev3.VirtualHost)) (ids []string) {
+	t.Helper()
+	onFirst(t, cd, func(_ *listenerv3.Listener, hcm *hcmv3.HttpConnectionManager) bool {
+		for _, vh := range hcm.GetRouteConfig().GetVirtualHosts() {
+			if vh.TypedPerFilterConfig[filter] == nil {
+				continue
+			}
+			for _, r := range vh.GetRoutes() {
+				if _, own := r.TypedPerFilterConfig[filter]; !own {
+					ids = append(ids, policyRoute(r.GetName()))
+				}
+			}
+			edit(vh)
+			return true
+		}
+		return false
+	})
+	if len(ids) == 0 {
+		t.Fatal("no route inherits the virtual host's config")
+	}
+	return ids
+}
+
+// policyRoute is the policy route an Envoy route stands for, "" for none
+// (the listener's 404s are named after the listener).
+func policyRoute(name string) string {
+	id := routeID(name)
+	if !strings.Contains(id, "/") {
+		return ""
+	}
+	return id
+}
+
+// setVHostFilter repacks a virtual host's per-filter config.
+func setVHostFilter(t *testing.T, vh *routev3.VirtualHost, name string, m proto.Message) {
+	t.Helper()
+	vh.TypedPerFilterConfig[name] = pack(t, m)
+}
+
 // setPerFilter repacks a per-filter config.
 func setPerFilter(t *testing.T, r *routev3.Route, name string, m proto.Message) {
 	t.Helper()
@@ -83,7 +132,7 @@ var tampers = []tamper{
 			ts.ConfigType = &corev3.TransportSocket_TypedConfig{TypedConfig: pack(t, tc)}
 			return true
 		})
-		return want{ir.CtlTLS, "", l, drift.Changed}
+		return want{ir.CtlTLS, "", l, drift.Changed, nil}
 	}},
 	{"rbac removed", func(t *testing.T, cd *adminv3.ConfigDump) want {
 		l := onFirst(t, cd, func(_ *listenerv3.Listener, hcm *hcmv3.HttpConnectionManager) bool {
@@ -94,7 +143,7 @@ var tampers = []tamper{
 			hcm.HttpFilters = append(hcm.HttpFilters[:i], hcm.HttpFilters[i+1:]...)
 			return true
 		})
-		return want{ir.CtlAuthzRules, "", l, drift.Missing}
+		return want{ir.CtlAuthzRules, "", l, drift.Missing, nil}
 	}},
 	{"jwt_authn after rbac", func(t *testing.T, cd *adminv3.ConfigDump) want {
 		l := onFirst(t, cd, func(_ *listenerv3.Listener, hcm *hcmv3.HttpConnectionManager) bool {
@@ -105,7 +154,7 @@ var tampers = []tamper{
 			hcm.HttpFilters[i], hcm.HttpFilters[j] = hcm.HttpFilters[j], hcm.HttpFilters[i]
 			return true
 		})
-		return want{ir.CtlAuthzRules, "", l, drift.Changed}
+		return want{ir.CtlAuthzRules, "", l, drift.Changed, nil}
 	}},
 	{"ext_authz failure_mode_allow", func(t *testing.T, cd *adminv3.ConfigDump) want {
 		l := onFirst(t, cd, func(_ *listenerv3.Listener, hcm *hcmv3.HttpConnectionManager) bool {
@@ -119,7 +168,7 @@ var tampers = []tamper{
 			hcm.HttpFilters[i].ConfigType = &hcmv3.HttpFilter_TypedConfig{TypedConfig: pack(t, ea)}
 			return true
 		})
-		return want{ir.CtlAPIKey, "", l, drift.Changed}
+		return want{ir.CtlAPIKey, "", l, drift.Changed, nil}
 	}},
 	{"filter_enforced lowered", func(t *testing.T, cd *adminv3.ConfigDump) want {
 		l := onFirst(t, cd, func(_ *listenerv3.Listener, hcm *hcmv3.HttpConnectionManager) bool {
@@ -133,7 +182,7 @@ var tampers = []tamper{
 			hcm.HttpFilters[i].ConfigType = &hcmv3.HttpFilter_TypedConfig{TypedConfig: pack(t, rl)}
 			return true
 		})
-		return want{ir.CtlRateLimit, "", l, drift.Changed}
+		return want{ir.CtlRateLimit, "", l, drift.Changed, nil}
 	}},
 	{"rate raised", func(t *testing.T, cd *adminv3.ConfigDump) want {
 		id := onRoute(t, cd, func(r *routev3.Route) bool {
@@ -150,21 +199,21 @@ var tampers = []tamper{
 			setPerFilter(t, r, fRateLimit, rl)
 			return true
 		})
-		return want{ir.CtlRateLimit, id, "", drift.Changed}
+		return want{ir.CtlRateLimit, id, "", drift.Changed, nil}
 	}},
-	{"header dropped", func(t *testing.T, cd *adminv3.ConfigDump) want {
+	{"route header dropped", func(t *testing.T, cd *adminv3.ConfigDump) want {
+		ctl := ""
 		id := onRoute(t, cd, func(r *routev3.Route) bool {
-			for i, h := range r.ResponseHeadersToAdd {
-				if strings.EqualFold(h.GetHeader().GetKey(), "x-frame-options") {
-					r.ResponseHeadersToAdd = append(r.ResponseHeadersToAdd[:i], r.ResponseHeadersToAdd[i+1:]...)
-					return true
-				}
+			if len(r.ResponseHeadersToAdd) == 0 {
+				return false
 			}
-			return false
+			ctl = headerControl(strings.ToLower(r.ResponseHeadersToAdd[0].GetHeader().GetKey()))
+			r.ResponseHeadersToAdd = r.ResponseHeadersToAdd[1:]
+			return true
 		})
-		return want{ir.CtlHeaders, id, "", drift.Missing}
+		return want{ctl, id, "", drift.Missing, nil}
 	}},
-	{"rbac disabled on a route", func(t *testing.T, cd *adminv3.ConfigDump) want {
+	{"rbac removed from a route (it inherits its virtual host's)", func(t *testing.T, cd *adminv3.ConfigDump) want {
 		id := onRoute(t, cd, func(r *routev3.Route) bool {
 			if _, ok := r.TypedPerFilterConfig[fRBAC]; !ok {
 				return false
@@ -172,7 +221,66 @@ var tampers = []tamper{
 			delete(r.TypedPerFilterConfig, fRBAC)
 			return true
 		})
-		return want{ir.CtlAuthzRules, id, "", drift.Missing}
+		return want{ir.CtlAuthzRules, id, "", drift.Changed, nil}
+	}},
+	{"virtual host rbac weakened", func(t *testing.T, cd *adminv3.ConfigDump) want {
+		ids := onVHost(t, cd, fRBAC, func(vh *routev3.VirtualHost) {
+			setVHostFilter(t, vh, fRBAC, &rbacv3.RBACPerRoute{Rbac: &rbacv3.RBAC{Rules: &rbacconfigv3.RBAC{
+				Policies: map[string]*rbacconfigv3.Policy{"any": {
+					Permissions: []*rbacconfigv3.Permission{{Rule: &rbacconfigv3.Permission_Any{Any: true}}},
+					Principals:  []*rbacconfigv3.Principal{{Identifier: &rbacconfigv3.Principal_Any{Any: true}}}}}}}})
+		})
+		return want{ir.CtlAuthzRules, "", "", drift.Changed, ids}
+	}},
+	{"virtual host rbac removed", func(t *testing.T, cd *adminv3.ConfigDump) want {
+		ids := onVHost(t, cd, fRBAC, func(vh *routev3.VirtualHost) { delete(vh.TypedPerFilterConfig, fRBAC) })
+		return want{ir.CtlAuthzRules, "", "", drift.Missing, ids}
+	}},
+	{"virtual host body limit raised", func(t *testing.T, cd *adminv3.ConfigDump) want {
+		ids := onVHost(t, cd, fBuffer, func(vh *routev3.VirtualHost) {
+			setVHostFilter(t, vh, fBuffer, &bufferv3.BufferPerRoute{Override: &bufferv3.BufferPerRoute_Buffer{
+				Buffer: &bufferv3.Buffer{MaxRequestBytes: wrapperspb.UInt32(1 << 30)}}})
+		})
+		return want{ir.CtlBodyLimit, "", "", drift.Changed, ids}
+	}},
+	{"virtual host header dropped", func(t *testing.T, cd *adminv3.ConfigDump) want {
+		var ids []string
+		onFirst(t, cd, func(_ *listenerv3.Listener, hcm *hcmv3.HttpConnectionManager) bool {
+			for _, vh := range hcm.GetRouteConfig().GetVirtualHosts() {
+				for i, h := range vh.ResponseHeadersToAdd {
+					if strings.EqualFold(h.GetHeader().GetKey(), "x-frame-options") {
+						vh.ResponseHeadersToAdd = append(vh.ResponseHeadersToAdd[:i], vh.ResponseHeadersToAdd[i+1:]...)
+						for _, r := range vh.GetRoutes() {
+							ids = append(ids, policyRoute(r.GetName()))
+						}
+						return true
+					}
+				}
+			}
+			return false
+		})
+		return want{ir.CtlHeaders, "", "", drift.Missing, ids}
+	}},
+	{"cors on the route configuration", func(t *testing.T, cd *adminv3.ConfigDump) want {
+		// reported where it is set (cors merges it into routes with a
+		// policy of their own) and on each route without one
+		ids := []string{""}
+		l := onFirst(t, cd, func(_ *listenerv3.Listener, hcm *hcmv3.HttpConnectionManager) bool {
+			if filterIndex(hcm, fCORS) < 0 {
+				return false
+			}
+			rc := hcm.GetRouteConfig()
+			rc.TypedPerFilterConfig = map[string]*anypb.Any{fCORS: pack(t, &corsv3.CorsPolicy{ExposeHeaders: "authorization"})}
+			for _, vh := range rc.GetVirtualHosts() {
+				for _, r := range vh.GetRoutes() {
+					if _, own := r.TypedPerFilterConfig[fCORS]; !own && !slices.Contains(ids, policyRoute(r.GetName())) {
+						ids = append(ids, policyRoute(r.GetName()))
+					}
+				}
+			}
+			return true
+		})
+		return want{ir.CtlCORS, "", l, drift.Unexpected, ids}
 	}},
 	{"route added", func(t *testing.T, cd *adminv3.ConfigDump) want {
 		onFirst(t, cd, func(_ *listenerv3.Listener, hcm *hcmv3.HttpConnectionManager) bool {
@@ -189,7 +297,7 @@ var tampers = []tamper{
 			}
 			return false
 		})
-		return want{ir.CtlUndeclared, "", "", drift.Unexpected}
+		return want{ir.CtlUndeclared, "", "", drift.Unexpected, nil}
 	}},
 	{"access log removed", func(t *testing.T, cd *adminv3.ConfigDump) want {
 		l := onFirst(t, cd, func(_ *listenerv3.Listener, hcm *hcmv3.HttpConnectionManager) bool {
@@ -199,6 +307,6 @@ var tampers = []tamper{
 			hcm.AccessLog = nil
 			return true
 		})
-		return want{ir.CtlAccessLog, "", l, drift.Changed}
+		return want{ir.CtlAccessLog, "", l, drift.Changed, nil}
 	}},
 }

@@ -2,6 +2,8 @@ package live
 
 import (
 	"fmt"
+	"slices"
+	"strings"
 
 	clusterv3 "github.com/envoyproxy/go-control-plane/envoy/config/cluster/v3"
 	corev3 "github.com/envoyproxy/go-control-plane/envoy/config/core/v3"
@@ -11,10 +13,13 @@ import (
 	tlsv3 "github.com/envoyproxy/go-control-plane/envoy/extensions/transport_sockets/tls/v3"
 	"google.golang.org/protobuf/proto"
 	"google.golang.org/protobuf/types/known/anypb"
+
+	"github.com/rampart-policy/rampart/targets/envoy/internal/anyjson"
 )
 
 // view is a normalised Envoy configuration: what drift compares.
 type view struct {
+	u         unpacker
 	listeners map[string]*lview
 	order     []string
 	clusters  map[string]*clusterv3.Cluster
@@ -37,28 +42,53 @@ type lview struct {
 	filters []string
 	configs map[string]proto.Message
 	vhosts  []*vview
+	// rcPerFilter are the route configuration's own per-filter configs.
+	rcPerFilter map[string]proto.Message
 }
 
 // vview is one virtual host with its routes in order.
 type vview struct {
-	vh     *routev3.VirtualHost
-	routes []*rview
-	byName map[string]*rview
+	vh *routev3.VirtualHost
+	// perFilter are the virtual host's own per-filter configs, unpacked.
+	perFilter map[string]proto.Message
+	routes    []*rview
+	byName    map[string]*rview
 }
 
-// rview is one route with its per-filter configs unpacked.
+// rview is one route with its effective configuration: what Envoy
+// applies to it, resolved from the route, its virtual host and the route
+// configuration.
 type rview struct {
-	route     *routev3.Route
+	route *routev3.Route
+	// perFilter is each filter's effective per-route config: the most
+	// specific of the route's, the virtual host's and the route
+	// configuration's (how Envoy resolves every filter rampart configures
+	// per route; cors also merges the less specific ones field by field,
+	// which vhostFilters compares on its own).
 	perFilter map[string]proto.Message
+	// from says where each effective config is set: "" (the route),
+	// levelVHost or levelRC.
+	from map[string]string
+	// headers are the effective response headers added, by lower-cased
+	// name, as "value (APPEND_ACTION)"; removed the headers removed at
+	// any level.
+	headers map[string]string
+	removed []string
 }
+
+// Levels a route inherits configuration from.
+const (
+	levelVHost = "virtual host"
+	levelRC    = "route configuration"
+)
 
 // hcmName is the HTTP connection manager's network filter.
 const hcmName = "envoy.filters.network.http_connection_manager"
 
 // newView reduces listeners and clusters to a view; route configurations
 // named by RDS are looked up in rcs.
-func newView(listeners []*listenerv3.Listener, clusters []*clusterv3.Cluster, rcs map[string]*routev3.RouteConfiguration) (*view, error) {
-	v := &view{listeners: map[string]*lview{}, clusters: map[string]*clusterv3.Cluster{}, routeConfigs: rcs}
+func newView(u unpacker, listeners []*listenerv3.Listener, clusters []*clusterv3.Cluster, rcs map[string]*routev3.RouteConfiguration) (*view, error) {
+	v := &view{u: u, listeners: map[string]*lview{}, clusters: map[string]*clusterv3.Cluster{}, routeConfigs: rcs}
 	for _, l := range listeners {
 		lv, err := v.listener(l)
 		if err != nil {
@@ -91,8 +121,8 @@ func (v *view) listener(l *listenerv3.Listener) (*lview, error) {
 	lv.client = readClientView(l)
 	fc := l.GetFilterChains()[0]
 	if ts := fc.GetTransportSocket(); ts != nil {
-		tc := &tlsv3.DownstreamTlsContext{}
-		if err := ts.GetTypedConfig().UnmarshalTo(tc); err != nil {
+		tc, err := unpackAs[*tlsv3.DownstreamTlsContext](v.u, ts.GetTypedConfig())
+		if err != nil {
 			return nil, fmt.Errorf("transport socket: %w", err)
 		}
 		lv.tls = tc
@@ -101,8 +131,8 @@ func (v *view) listener(l *listenerv3.Listener) (*lview, error) {
 		if f.GetName() != hcmName {
 			continue
 		}
-		hcm := &hcmv3.HttpConnectionManager{}
-		if err := f.GetTypedConfig().UnmarshalTo(hcm); err != nil {
+		hcm, err := unpackAs[*hcmv3.HttpConnectionManager](v.u, f.GetTypedConfig())
+		if err != nil {
 			return nil, fmt.Errorf("%s: %w", hcmName, err)
 		}
 		lv.hcm = hcm
@@ -113,7 +143,7 @@ func (v *view) listener(l *listenerv3.Listener) (*lview, error) {
 	for _, hf := range lv.hcm.GetHttpFilters() {
 		lv.filters = append(lv.filters, hf.GetName())
 		if tc := hf.GetTypedConfig(); tc != nil {
-			m, err := unpack(tc)
+			m, err := v.u.unpack(tc)
 			if err != nil {
 				return nil, fmt.Errorf("http filter %s: %w", hf.GetName(), err)
 			}
@@ -126,22 +156,40 @@ func (v *view) listener(l *listenerv3.Listener) (*lview, error) {
 			return nil, fmt.Errorf("route configuration %q (RDS) is not in the dump", name)
 		}
 	}
-	return lv, lv.routes(rc)
+	return lv, lv.routes(v.u, rc)
 }
 
-// routes reduces a route configuration's virtual hosts and routes.
-func (lv *lview) routes(rc *routev3.RouteConfiguration) error {
+// routes reduces a route configuration's virtual hosts and routes, each
+// route to its effective configuration.
+func (lv *lview) routes(u unpacker, rc *routev3.RouteConfiguration) error {
+	rcFilters, err := u.unpackAll(rc.GetTypedPerFilterConfig())
+	if err != nil {
+		return fmt.Errorf("route configuration %s per-filter config %w", rc.GetName(), err)
+	}
+	lv.rcPerFilter = rcFilters
 	for _, vh := range rc.GetVirtualHosts() {
-		vv := &vview{vh: vh, byName: map[string]*rview{}}
+		vf, err := u.unpackAll(vh.GetTypedPerFilterConfig())
+		if err != nil {
+			return fmt.Errorf("virtual host %s per-filter config %w", vh.GetName(), err)
+		}
+		vv := &vview{vh: vh, perFilter: vf, byName: map[string]*rview{}}
 		for i, r := range vh.GetRoutes() {
-			rv := &rview{route: r, perFilter: map[string]proto.Message{}}
-			for name, a := range r.GetTypedPerFilterConfig() {
-				m, err := unpack(a)
-				if err != nil {
-					return fmt.Errorf("route %s per-filter config %s: %w", r.GetName(), name, err)
-				}
-				rv.perFilter[name] = m
+			own, err := u.unpackAll(r.GetTypedPerFilterConfig())
+			if err != nil {
+				return fmt.Errorf("route %s per-filter config %w", r.GetName(), err)
 			}
+			rv := &rview{route: r, perFilter: own, from: map[string]string{}}
+			for _, lvl := range []struct {
+				name string
+				m    map[string]proto.Message
+			}{{levelVHost, vf}, {levelRC, rcFilters}} {
+				for f, m := range lvl.m {
+					if _, ok := rv.perFilter[f]; !ok {
+						rv.perFilter[f], rv.from[f] = m, lvl.name
+					}
+				}
+			}
+			rv.headers, rv.removed = effectiveHeaders(rc, vh, r)
 			key := r.GetName()
 			if key == "" {
 				key = fmt.Sprintf("#%d", i)
@@ -152,6 +200,85 @@ func (lv *lview) routes(rc *routev3.RouteConfiguration) error {
 		lv.vhosts = append(lv.vhosts, vv)
 	}
 	return nil
+}
+
+// unpackAll unpacks a typed_per_filter_config map.
+func (u unpacker) unpackAll(cfg map[string]*anypb.Any) (map[string]proto.Message, error) {
+	out := make(map[string]proto.Message, len(cfg))
+	for name, a := range cfg {
+		m, err := u.unpack(a)
+		if err != nil {
+			return nil, fmt.Errorf("%s: %w", name, err)
+		}
+		out[name] = m
+	}
+	return out, nil
+}
+
+// effectiveHeaders applies the response header rules of a route, its
+// virtual host and the route configuration in the order Envoy does
+// (route first, unless most_specific_header_mutations_wins), each level
+// removing then adding; it returns the headers added, by lower-cased
+// name with value and append action, and every header removed.
+func effectiveHeaders(rc *routev3.RouteConfiguration, vh *routev3.VirtualHost, r *routev3.Route) (map[string]string, []string) {
+	type level struct {
+		add []*corev3.HeaderValueOption
+		rm  []string
+	}
+	levels := []level{{r.GetResponseHeadersToAdd(), r.GetResponseHeadersToRemove()},
+		{vh.GetResponseHeadersToAdd(), vh.GetResponseHeadersToRemove()},
+		{rc.GetResponseHeadersToAdd(), rc.GetResponseHeadersToRemove()}}
+	if rc.GetMostSpecificHeaderMutationsWins() {
+		slices.Reverse(levels)
+	}
+	added := map[string]string{}
+	var removed []string
+	for _, l := range levels {
+		for _, n := range l.rm {
+			n = strings.ToLower(n)
+			delete(added, n)
+			removed = append(removed, n)
+		}
+		for _, h := range l.add {
+			k := strings.ToLower(h.GetHeader().GetKey())
+			if _, ok := added[k]; ok && h.GetAppendAction() == corev3.HeaderValueOption_ADD_IF_ABSENT {
+				continue
+			}
+			added[k] = h.GetHeader().GetValue() + " (" + h.GetAppendAction().String() + ")"
+		}
+	}
+	return added, removed
+}
+
+// unpacker unpacks Anys through the decoder that read them, when there is
+// one (each distinct Any decoded once; its message is shared, so views
+// only read messages), else from their bytes.
+type unpacker struct{ dec *anyjson.Decoder }
+
+// unpack resolves an Any into its message.
+func (u unpacker) unpack(a *anypb.Any) (proto.Message, error) {
+	if u.dec == nil {
+		return unpack(a)
+	}
+	m, err := u.dec.Unpack(a)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", a.GetTypeUrl(), err)
+	}
+	return m, nil
+}
+
+// unpackAs unpacks a into a T, which it must hold (as UnmarshalTo).
+func unpackAs[T proto.Message](u unpacker, a *anypb.Any) (T, error) {
+	var zero T
+	m, err := u.unpack(a)
+	if err != nil {
+		return zero, err
+	}
+	t, ok := m.(T)
+	if !ok {
+		return zero, fmt.Errorf("mismatched message type: got %q, want %q", a.MessageName(), zero.ProtoReflect().Descriptor().FullName())
+	}
+	return t, nil
 }
 
 // unpack resolves an Any into its message.
