@@ -145,6 +145,14 @@ func TestFactsCanFail(t *testing.T) {
 				}
 			})
 		}},
+		// the public listener's routes check content types: HTTP/2 on it
+		// would let a body through the #no-body route unchecked
+		{"codec AUTO on a content-type listener", p, factContentTypesHTTP1, func(bs *bootstrapv3.Bootstrap) {
+			tamper(t, bs, func(m *hcmv3.HttpConnectionManager) { m.CodecType = hcmv3.HttpConnectionManager_AUTO })
+		}},
+		{"ALPN h2 on a content-type listener", p, factContentTypesHTTP1, func(bs *bootstrapv3.Bootstrap) {
+			tamper(t, bs, func(c *tlsv3.DownstreamTlsContext) { c.CommonTlsContext.AlpnProtocols = []string{"h2", "http/1.1"} })
+		}},
 		{"filters out of order", p, factFilterOrder, func(bs *bootstrapv3.Bootstrap) {
 			tamper(t, bs, func(m *hcmv3.HttpConnectionManager) {
 				if f := m.HttpFilters; len(f) > 2 {

@@ -42,7 +42,7 @@ func (*Target) Capabilities(p *ir.Policy) targetapi.Capabilities {
 		ir.CtlHeaderLimit:     native("max_request_headers_kb"),
 		ir.CtlTimeouts:        native("request_headers_timeout, idle_timeout, route timeout"),
 		ir.CtlMethods:         native(":method route match, direct_response 405"),
-		ir.CtlContentTypes:    native("content-type route match, direct_response 415"),
+		ir.CtlContentTypes:    native("content-type route match, direct_response 415; the listener serves HTTP/1.1 only"),
 		ir.CtlUndeclared:      native("virtual host domains, direct_response 404"),
 		ir.CtlCORS:            native("cors"),
 		ir.CtlHeaders:         native("response_headers_to_add, response_headers_to_remove server"),

@@ -47,6 +47,7 @@ func checkFacts(t *testing.T, p *ir.Policy, bs *bootstrapv3.Bootstrap) {
 	t.Run("cors-per-route", func(t *testing.T) { factCORS(t, p, bs) })
 	t.Run("limits-and-headers", func(t *testing.T) { factLimitsHeaders(t, p, bs) })
 	t.Run("local-reply-headers", func(t *testing.T) { factLocalReplyHeaders(t, p, bs) })
+	t.Run("content-types-http1-only", func(t *testing.T) { factContentTypesHTTP1(t, p, bs) })
 }
 
 // hcms returns the main (non-redirect) connection managers by listener.
@@ -440,6 +441,54 @@ func factLocalReplyHeaders(t testing.TB, p *ir.Policy, bs *bootstrapv3.Bootstrap
 					t.Errorf("listener %s: route %s sends no %s", l.Name, pr.rt.GetName(), k)
 				}
 			}
+		}
+	}
+}
+
+// factContentTypesHTTP1: a listener whose routes check content types
+// serves HTTP/1.1 only. Its #no-body routes pass a request by the absence
+// of content-length and transfer-encoding, which says "no body" only in
+// HTTP/1.1 (RFC 9112 §6.3); an HTTP/2 request may send DATA frames
+// without content-length, and routing sees headers only. So the
+// connection manager's codec is HTTP1 (AUTO would accept HTTP/2 by ALPN
+// or prior knowledge) and its TLS context advertises no protocol but
+// http/1.1. A listener needs this when the policy gives one of its routes
+// content types, or when the bootstrap holds a #no-body route on it.
+func factContentTypesHTTP1(t testing.TB, p *ir.Policy, bs *bootstrapv3.Bootstrap) {
+	need := map[string]bool{}
+	for _, s := range p.Services {
+		for _, r := range s.Routes {
+			for _, l := range s.Listeners {
+				need[l] = need[l] || len(r.ContentTypes) > 0
+			}
+		}
+	}
+	for _, l := range bs.GetStaticResources().GetListeners() {
+		ms := collect[*hcmv3.HttpConnectionManager](t, l)
+		noBody := false
+		for _, r := range collect[*routev3.Route](t, l) {
+			noBody = noBody || strings.HasSuffix(r.GetName(), "#no-body")
+		}
+		if !need[l.Name] && !noBody {
+			continue
+		}
+		delete(need, l.Name)
+		for _, m := range ms {
+			if m.GetCodecType() != hcmv3.HttpConnectionManager_HTTP1 {
+				t.Errorf("listener %s checks content types but its codec is %v, not HTTP1: an HTTP/2 request with a body and no content-length passes as bodiless", l.Name, m.GetCodecType())
+			}
+		}
+		for _, ctx := range collect[*tlsv3.DownstreamTlsContext](t, l) {
+			for _, proto := range ctx.GetCommonTlsContext().GetAlpnProtocols() {
+				if proto != "http/1.1" {
+					t.Errorf("listener %s checks content types but advertises ALPN %q", l.Name, proto)
+				}
+			}
+		}
+	}
+	for name, n := range need {
+		if n {
+			t.Errorf("the policy checks content types on listener %s, which the bootstrap does not have", name)
 		}
 	}
 }

@@ -56,8 +56,9 @@ func (e *emitter) listener(l *ir.Listener) (*listenerv3.Listener, error) {
 	return out, nil
 }
 
-// connectionManager builds the listener's HCM: routes, the filter chain
-// in ir.PhaseOrder, header and timeout limits, path normalisation, the
+// connectionManager builds the listener's HCM: its codec (HTTP/1.1 only
+// when a route checks content types, see http1Only), routes, the filter
+// chain in ir.PhaseOrder, header and timeout limits, path normalisation, the
 // client address from the connection, and the access log.
 func (e *emitter) connectionManager(l *ir.Listener) (*hcmv3.HttpConnectionManager, error) {
 	rc, err := e.routeConfig(l)
@@ -78,7 +79,7 @@ func (e *emitter) connectionManager(l *ir.Listener) (*hcmv3.HttpConnectionManage
 	lim := e.listenerLimits(l)
 	hcm := &hcmv3.HttpConnectionManager{
 		StatPrefix:                    "rampart_" + l.Name,
-		CodecType:                     hcmv3.HttpConnectionManager_AUTO,
+		CodecType:                     e.codecType(l),
 		RouteSpecifier:                &hcmv3.HttpConnectionManager_RouteConfig{RouteConfig: rc},
 		HttpFilters:                   filters,
 		AccessLog:                     logs,

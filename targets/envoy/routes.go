@@ -134,7 +134,9 @@ func oneLabelHosts(hosts []string) string {
 
 // forwardRoutes are the routes that send r's requests upstream: one, or
 // with content types, one per way a request may pass the content-type
-// check (a listed type, or no body) and a 415 for the rest.
+// check (a listed type, or no body) and a 415 for the rest. The no-body
+// route judges by headers, which is exact only in HTTP/1.1: the listener
+// of such a route serves nothing else (http1Only).
 func (e *emitter) forwardRoutes(l *ir.Listener, g *group, s *ir.Service, r *ir.Route) ([]*routev3.Route, error) {
 	action, err := e.routeAction(s, r)
 	if err != nil {

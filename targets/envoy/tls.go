@@ -90,8 +90,8 @@ func DroppedCiphers(p *ir.Policy) map[string][]string {
 }
 
 // downstreamTLS is a listener's TLS context: explicit minimum and maximum
-// versions, the profile's suites and curves, certificates by file, and
-// for mTLS a validation context and require_client_certificate.
+// versions, the profile's suites and curves, certificates by file, ALPN
+// as its codec accepts (alpn), and for mTLS a validation context and require_client_certificate.
 func (e *emitter) downstreamTLS(l *ir.Listener) (*corev3.TransportSocket, error) {
 	t := l.TLS
 	params, err := tlsParams(t)
@@ -102,7 +102,7 @@ func (e *emitter) downstreamTLS(l *ir.Listener) (*corev3.TransportSocket, error)
 		CommonTlsContext: &tlsv3.CommonTlsContext{
 			TlsParams:       params,
 			TlsCertificates: []*tlsv3.TlsCertificate{{CertificateChain: file(t.CertFile), PrivateKey: file(t.KeyFile)}},
-			AlpnProtocols:   []string{"h2", "http/1.1"},
+			AlpnProtocols:   e.alpn(l),
 		},
 	}
 	if ca := t.ClientAuth; ca != nil {
