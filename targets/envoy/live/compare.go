@@ -147,6 +147,7 @@ func (c *comparer) listener(at drift.At, w, g *lview) {
 	c.d.Value(withCtl(at, ir.CtlUndeclared, "address"), "address", w.address, g.address, drift.AnyWeakens)
 	c.tls(withPath(at, "filter_chains[0].transport_socket"), w.tls, g.tls)
 	c.clientAddress(at, c.policyListener(w.name), w, g)
+	c.protocols(at, w, g)
 	if w.hcm == nil || g.hcm == nil {
 		c.d.Value(withCtl(at, ir.CtlUndeclared, "http_connection_manager"), "http_connection_manager",
 			present(w.hcm != nil), present(g.hcm != nil), drift.AnyWeakens)

@@ -134,6 +134,33 @@ var tampers = []tamper{
 		})
 		return want{ir.CtlTLS, "", l, drift.Changed, nil}
 	}},
+	// a listener whose routes check content types serves HTTP/1.1 only:
+	// HTTP/2 there lets a body without content-length pass the #no-body
+	// route unchecked
+	{"codec AUTO on a content-type listener", func(t *testing.T, cd *adminv3.ConfigDump) want {
+		l := onFirst(t, cd, func(_ *listenerv3.Listener, hcm *hcmv3.HttpConnectionManager) bool {
+			if hcm.CodecType != hcmv3.HttpConnectionManager_HTTP1 {
+				return false
+			}
+			hcm.CodecType = hcmv3.HttpConnectionManager_AUTO
+			return true
+		})
+		return want{ir.CtlContentTypes, "", l, drift.Unexpected, nil}
+	}},
+	{"ALPN h2 on a content-type listener", func(t *testing.T, cd *adminv3.ConfigDump) want {
+		l := onFirst(t, cd, func(l *listenerv3.Listener, hcm *hcmv3.HttpConnectionManager) bool {
+			ts := l.GetFilterChains()[0].GetTransportSocket()
+			if ts == nil || hcm.CodecType != hcmv3.HttpConnectionManager_HTTP1 {
+				return false
+			}
+			tc := &tlsv3.DownstreamTlsContext{}
+			ts.GetTypedConfig().UnmarshalTo(tc)
+			tc.CommonTlsContext.AlpnProtocols = []string{"h2", "http/1.1"}
+			ts.ConfigType = &corev3.TransportSocket_TypedConfig{TypedConfig: pack(t, tc)}
+			return true
+		})
+		return want{ir.CtlContentTypes, "", l, drift.Unexpected, nil}
+	}},
 	{"rbac removed", func(t *testing.T, cd *adminv3.ConfigDump) want {
 		l := onFirst(t, cd, func(_ *listenerv3.Listener, hcm *hcmv3.HttpConnectionManager) bool {
 			i := filterIndex(hcm, fRBAC)
