@@ -17,10 +17,10 @@ import (
 )
 
 // newFuzzJWT is a JWT provider over a local JWKS holding keys, at clk.
-func newFuzzJWT(f *testing.F, clk *clock, keys ...testKey) Authenticator {
-	path := filepath.Join(f.TempDir(), "jwks.json")
-	if err := os.WriteFile(path, jwksJSON(f, keys...), 0o600); err != nil {
-		f.Fatal(err)
+func newFuzzJWT(tb testing.TB, clk *clock, keys ...testKey) Authenticator {
+	path := filepath.Join(tb.TempDir(), "jwks.json")
+	if err := os.WriteFile(path, jwksJSON(tb, keys...), 0o600); err != nil {
+		tb.Fatal(err)
 	}
 	a, err := New(config.Provider{Name: "fuzz", JWT: &config.JWT{
 		Issuer: testIssuer, Audiences: []string{"api://orders"}, LocalJWKS: path,
@@ -28,7 +28,7 @@ func newFuzzJWT(f *testing.F, clk *clock, keys ...testKey) Authenticator {
 		MaxTokenAgeSeconds: 3600, ClockSkewSeconds: 30, RolesClaim: "roles",
 	}}, Options{Now: clk.Now})
 	if err != nil {
-		f.Fatal(err)
+		tb.Fatal(err)
 	}
 	return a
 }
@@ -71,7 +71,11 @@ func FuzzJWTParse(f *testing.F) {
 
 // FuzzJWTClaims signs arbitrary claims with a trusted key: whatever the
 // payload, a token that authenticates must satisfy iss, aud, exp, nbf, iat
-// and the required claim, as checked here independently.
+// and the required claim, as checked here independently. A mutated raw
+// payload is almost never a valid claim set, so each input also signs
+// shapedClaims: valid claims with the time claims moved in steps of the
+// clock skew, the audience in another shape, and the payload's members (if
+// it is a JSON object) laid over them.
 func FuzzJWTClaims(f *testing.F) {
 	keys := jwtKeys()
 	clk := newClock()
@@ -79,20 +83,72 @@ func FuzzJWTClaims(f *testing.F) {
 	fx := &jwtFixture{clk: clk}
 	good, _ := json.Marshal(fx.claims())
 	for _, seed := range []string{string(good), `{}`, `null`, `[]`, `{"exp":1e400}`, `{"aud":[1,2]} {}`} {
-		f.Add([]byte(seed))
+		f.Add([]byte(seed), int8(10), int8(0), int8(0), uint8(0))
 	}
-	f.Fuzz(func(t *testing.T, payload []byte) {
-		input := b64([]byte(`{"alg":"EdDSA","kid":"ed-1"}`)) + "." + b64(payload)
-		token := input + "." + b64(stdlibSign(t, "EdDSA", keys["ed"].priv, []byte(input)))
-		p, err := a.Authenticate(context.Background(), bearerRequest(token))
-		if err != nil {
-			if p != nil {
-				t.Fatal("principal with an error")
-			}
-			return
-		}
-		checkFuzzedClaims(t, payload, p, clk.Now())
+	f.Add([]byte(`{"sub":"bob"}`), int8(0), int8(1), int8(-121), uint8(1)) // each time claim at its limit
+	f.Add([]byte(`{}`), int8(0), int8(1), int8(1), uint8(2))
+	f.Add([]byte(`{"tenant":null}`), int8(-1), int8(2), int8(-122), uint8(3)) // each one past it
+	f.Fuzz(func(t *testing.T, payload []byte, exp, nbf, iat int8, aud uint8) {
+		claimsCase(t, a, keys["ed"], clk.Now(), payload)
+		claimsCase(t, a, keys["ed"], clk.Now(), shapedClaims(clk.Now(), payload, exp, nbf, iat, aud))
 	})
+}
+
+// TestFuzzJWTClaimsReach keeps FuzzJWTClaims meaningful: its base shaped
+// claims must authenticate, or no input would reach checkFuzzedClaims.
+func TestFuzzJWTClaimsReach(t *testing.T) {
+	keys := jwtKeys()
+	clk := newClock()
+	a := newFuzzJWT(t, clk, keys["ed"])
+	if !claimsCase(t, a, keys["ed"], clk.Now(), shapedClaims(clk.Now(), nil, 10, 0, 0, 0)) {
+		t.Fatal("FuzzJWTClaims's base claims do not authenticate")
+	}
+}
+
+// claimsCase signs payload with key and, if the token authenticates,
+// re-checks the claims. It reports whether the token authenticated.
+func claimsCase(t *testing.T, a Authenticator, key testKey, now time.Time, payload []byte) bool {
+	t.Helper()
+	input := b64([]byte(`{"alg":"EdDSA","kid":"ed-1"}`)) + "." + b64(payload)
+	token := input + "." + b64(stdlibSign(t, "EdDSA", key.priv, []byte(input)))
+	p, err := a.Authenticate(context.Background(), bearerRequest(token))
+	if err != nil {
+		if p != nil {
+			t.Fatal("principal with an error")
+		}
+		return false
+	}
+	checkFuzzedClaims(t, payload, p, now)
+	return true
+}
+
+// audShapes are the audience claims shapedClaims picks from; the
+// provider accepts the first three.
+var audShapes = []any{[]string{"api://orders"}, "api://orders", []string{"x", "api://orders"}, []string{"x"}, nil, 7}
+
+// shapedClaims is a claim set that authenticates for exp 10, nbf 0, iat 0,
+// aud 0 and an empty payload: exp, nbf and iat are now plus that many
+// times 30 s (the provider's clock skew, so each boundary is reachable),
+// aud picks from audShapes (nil leaves it out), and a payload that is a
+// JSON object sets or replaces members.
+func shapedClaims(now time.Time, payload []byte, exp, nbf, iat int8, aud uint8) []byte {
+	n := now.Unix()
+	c := map[string]any{"iss": testIssuer, "sub": "alice", "tenant": "acme", "roles": []string{"admin"},
+		"exp": n + 30*int64(exp), "nbf": n + 30*int64(nbf), "iat": n + 30*int64(iat)}
+	if v := audShapes[int(aud)%len(audShapes)]; v != nil {
+		c["aud"] = v
+	}
+	var over map[string]json.RawMessage
+	if json.Unmarshal(payload, &over) == nil {
+		for k, v := range over {
+			c[k] = v
+		}
+	}
+	out, err := json.Marshal(c)
+	if err != nil {
+		panic(err) // every value is a Go value or valid JSON
+	}
+	return out
 }
 
 // checkFuzzedClaims re-checks an accepted payload without the code under

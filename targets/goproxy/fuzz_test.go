@@ -52,10 +52,11 @@ func FuzzBuild(f *testing.F) {
 		if err != nil {
 			t.Fatalf("artifact does not decode: %v", err)
 		}
+		if len(cfg.Routes) != 1 || len(cfg.Listeners) != 1 || cfg.Routes[0].Public {
+			t.Fatalf("structure changed: %d routes, %d listeners", len(cfg.Routes), len(cfg.Listeners))
+		}
 		r := cfg.Routes[0]
 		switch {
-		case len(cfg.Routes) != 1 || len(cfg.Listeners) != 1 || r.Public:
-			t.Fatalf("structure changed: %d routes, %d listeners, public=%v", len(cfg.Routes), len(cfg.Listeners), r.Public)
 		case cfg.Listeners[0].Hosts[0] != host, r.Path != path, r.Headers[0].Value != value,
 			r.Headers[0].Name != header, cfg.Policy.Name != name, r.RateLimits[0].Key != "header:"+header:
 			t.Fatalf("a string did not round-trip: %+v", r)
