@@ -80,7 +80,9 @@ func (*Target) Capabilities(p *ir.Policy) targetapi.Capabilities {
 }
 
 // Build writes envoy.yaml and envoy.json after checking that every
-// control the policy needs is enforced or waived, and verifies both:
+// control the policy needs is enforced or waived (including rate limits
+// too small to share among a route's forwarding routes: splitGaps), and
+// verifies both:
 // each re-parses into a Bootstrap equal to the one built, and the
 // bootstrap and every message packed in it pass ValidateAll.
 func (t *Target) Build(ctx context.Context, p *ir.Policy) ([]targetapi.Artifact, error) {
@@ -91,6 +93,9 @@ func (t *Target) Build(ctx context.Context, p *ir.Policy) ([]targetapi.Artifact,
 		return nil, fmt.Errorf("envoy: invalid IR: %w", err)
 	}
 	if err := t.unenforced(p); err != nil {
+		return nil, err
+	}
+	if err := splitErrors(p); err != nil {
 		return nil, err
 	}
 	bs, err := newEmitter(p).bootstrap()

@@ -38,6 +38,7 @@ func checkFacts(t *testing.T, p *ir.Policy, bs *bootstrapv3.Bootstrap) {
 	t.Helper()
 	t.Run("filter-order", func(t *testing.T) { factFilterOrder(t, p, bs) })
 	t.Run("ratelimit-100-percent", func(t *testing.T) { factRateLimit(t, p, bs) })
+	t.Run("ratelimit-shared-by-forwarding-routes", func(t *testing.T) { factRateLimitShared(t, p, bs) })
 	t.Run("ext-authz-fails-closed", func(t *testing.T) { factExtAuthz(t, p, bs) })
 	t.Run("rbac-per-route-has-rules", func(t *testing.T) { factRBAC(t, bs) })
 	t.Run("tls-explicit-no-dhe", func(t *testing.T) { factTLS(t, p, bs) })

@@ -89,15 +89,16 @@ func (e *emitter) router() *hcmv3.HttpFilter {
 }
 
 // perFilter is a forwarding route's per-filter configuration, for each
-// filter on the listener.
-func (e *emitter) perFilter(l *ir.Listener, r *ir.Route) (map[string]*anypb.Any, error) {
+// filter on the listener; parts is how many Envoy routes forward r's
+// requests (its rate limits are shared among them).
+func (e *emitter) perFilter(l *ir.Listener, r *ir.Route, parts int) (map[string]*anypb.Any, error) {
 	on := e.filtersOn(l)
 	out := map[string]*anypb.Any{}
 	if on[filterCORS] && r.CORS != nil {
 		out[filterCORS] = e.pack(corsPolicy(r.CORS))
 	}
 	if on[filterRateLimit] {
-		rl, err := e.localLimit(r)
+		rl, err := e.localLimit(r, parts)
 		if err != nil {
 			return nil, err
 		}
@@ -124,7 +125,10 @@ func (e *emitter) perFilter(l *ir.Listener, r *ir.Route) (map[string]*anypb.Any,
 
 // directPerFilter is a direct-response route's configuration: CORS (so a
 // preflight for another method is still answered), the route's IP limits
-// when limited (a 415 is decided after them), and no authentication.
+// when limited (a 415 is decided after them), and no authentication. A
+// direct response forwards nothing, so its limits are the policy's own,
+// not shared with the forwarding routes (their buckets are apart anyway:
+// dividing this one would not lower what reaches the upstream).
 func (e *emitter) directPerFilter(l *ir.Listener, r *ir.Route, limited bool) map[string]*anypb.Any {
 	on := e.filtersOn(l)
 	out := map[string]*anypb.Any{}
@@ -132,7 +136,7 @@ func (e *emitter) directPerFilter(l *ir.Listener, r *ir.Route, limited bool) map
 		out[filterCORS] = e.pack(corsPolicy(r.CORS))
 	}
 	if r != nil && limited && on[filterRateLimit] {
-		if rl, err := e.localLimit(r); err == nil && rl != nil {
+		if rl, err := e.localLimit(r, 1); err == nil && rl != nil {
 			out[filterRateLimit] = e.pack(rl)
 		}
 	}

@@ -26,7 +26,7 @@ services: s: {
 	upstream: url: "http://127.0.0.1:9000"
 	listeners: ["web"]
 	routes: {
-		one: {path: %q, match: %q, methods: ["GET"], allow: [{roles: ["r"]}], public: %t,
+		one: {path: %q, match: %q, methods: ["GET"], contentTypes: ["application/json"], allow: [{roles: ["r"]}], public: %t,
 			headers: {contentSecurityPolicy: %q, extra: %q: %q}
 			rateLimits: ip: {requests: %d, per: "minute", burst: %d}
 			limits: maxBodyBytes: %d}
@@ -83,6 +83,7 @@ func policyCase(t *testing.T, src, csp string) bool {
 		}
 		factFilterOrder(t, p, bs)
 		factRateLimit(t, p, bs)
+		factRateLimitShared(t, p, bs)
 		factExtAuthz(t, p, bs)
 		factRBAC(t, bs)
 		factTLS(t, p, bs)

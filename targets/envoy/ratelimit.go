@@ -55,9 +55,11 @@ func percent100(key string) *corev3.RuntimeFractionalPercent {
 // subscriber's block: rotating addresses inside it gets no fresh
 // bucket). Requests lacking a header-keyed limit's header share one
 // bucket of their own (Envoy's request_headers action produces no
-// descriptor for them, which would leave them uncounted). Nil when the
-// route has no native limit.
-func (e *emitter) localLimit(r *ir.Route) (*localrlv3.LocalRateLimit, error) {
+// descriptor for them, which would leave them uncounted). Each limit is
+// shareLimit(limit, parts), parts being how many Envoy routes forward
+// r's requests (each keeps buckets of its own; 1 for a route that
+// forwards nothing). Nil when the route has no native limit.
+func (e *emitter) localLimit(r *ir.Route, parts int) (*localrlv3.LocalRateLimit, error) {
 	limits := nativeLimits(r)
 	if len(limits) == 0 {
 		return nil, nil
@@ -78,7 +80,8 @@ func (e *emitter) localLimit(r *ir.Route) (*localrlv3.LocalRateLimit, error) {
 		Status:                          &typev3.HttpStatus{Code: typev3.StatusCode_TooManyRequests},
 	}
 	for _, rl := range limits {
-		bucket, err := tokenBucket(rl)
+		share, _ := shareLimit(rl, parts) // one too small to share is a gap: splitGaps
+		bucket, err := tokenBucket(share)
 		if err != nil {
 			return nil, fmt.Errorf("rate limit %s: %w", rl.Name, err)
 		}

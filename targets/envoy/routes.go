@@ -136,13 +136,15 @@ func oneLabelHosts(hosts []string) string {
 // with content types, one per way a request may pass the content-type
 // check (a listed type, or no body) and a 415 for the rest. The no-body
 // route judges by headers, which is exact only in HTTP/1.1: the listener
-// of such a route serves nothing else (http1Only).
+// of such a route serves nothing else (http1Only). Every forwarding route
+// keeps its own token buckets, so each gets its share of r's rate limits
+// (forwardParts).
 func (e *emitter) forwardRoutes(l *ir.Listener, g *group, s *ir.Service, r *ir.Route) ([]*routev3.Route, error) {
 	action, err := e.routeAction(s, r)
 	if err != nil {
 		return nil, err
 	}
-	pf, err := e.perFilter(l, r)
+	pf, err := e.perFilter(l, r, forwardParts(e.p, s, r))
 	if err != nil {
 		return nil, err
 	}

@@ -10,8 +10,17 @@ import (
 )
 
 // Warnings reports, per listener, the suites of a Mozilla profile that
-// Envoy leaves out, DHE above all (RMP410). targets.Check includes them.
+// Envoy leaves out, DHE above all (RMP410), and every rate limit too small
+// to share among the Envoy routes that forward its route: an error
+// (RMP400) unless waived (RMP401), as targets.Check reports a control the
+// target lacks, since Capabilities cannot name one route. targets.Check
+// includes them.
 func (*Target) Warnings(p *ir.Policy) diag.List {
+	return append(dheWarnings(p), splitDiags(p)...)
+}
+
+// dheWarnings reports the suites of a Mozilla profile Envoy leaves out.
+func dheWarnings(p *ir.Policy) diag.List {
 	dropped := DroppedCiphers(p)
 	names := make([]string, 0, len(dropped))
 	for n := range dropped {
