@@ -102,7 +102,7 @@ func TestBlockYAMLSubset(t *testing.T) {
 }
 
 // FuzzBlockYAML: whatever the block decoder reads, yaml.v3 reads the
-// same way.
+// same way; read in parts, it reads as in one piece.
 func FuzzBlockYAML(f *testing.F) {
 	for _, s := range []string{
 		"a: 1\nb:\n- x\n- y: 'z'\n  w: \"v\\n\"\n", "plugins:\n- name: acl\n  config:\n    allow:\n    - g\n    x: 1\n",
@@ -111,6 +111,9 @@ func FuzzBlockYAML(f *testing.F) {
 		f.Add([]byte(s))
 	}
 	f.Fuzz(func(t *testing.T, data []byte) {
+		for _, size := range []int{1, 7, 40} {
+			sameInParts(t, "input", data, size, false)
+		}
 		fast, ok := decodeBlockYAML(data)
 		if !ok {
 			return
