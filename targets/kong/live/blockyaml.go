@@ -416,10 +416,13 @@ func (r *blockReader) plain(t []byte, ind int, build bool) (any, bool) {
 		}
 		text = r.buf
 	}
+	if !build {
+		return nil, plainOK(text)
+	}
 	v, isStr, ok := resolvePlain(text)
 	switch {
-	case !ok || !build:
-		return nil, ok
+	case !ok:
+		return nil, false
 	case isStr:
 		return r.names.str(text), true
 	}
