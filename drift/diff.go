@@ -46,6 +46,27 @@ type Diff struct {
 // NewDiff starts a comparison for target.
 func NewDiff(target string) *Diff { return &Diff{target: target} }
 
+// Append adds the checks and findings of parts, comparisons for the same
+// target made apart (on other goroutines), after d's, in the order given:
+// the result is what recording them on d in that order gives.
+func (d *Diff) Append(parts ...*Diff) {
+	nc, nf := 0, 0
+	for _, p := range parts {
+		nc, nf = nc+len(p.checks), nf+len(p.findings)
+	}
+	d.checks, d.findings = slices.Grow(d.checks, nc), slices.Grow(d.findings, nf)
+	for _, p := range parts {
+		d.checks = append(d.checks, p.checks...)
+		d.findings = append(d.findings, p.findings...)
+	}
+}
+
+// Grow makes room for n more checks.
+func (d *Diff) Grow(n int) { d.checks = slices.Grow(d.checks, n) }
+
+// Len returns how many checks were recorded.
+func (d *Diff) Len() int { return len(d.checks) }
+
 // Result returns the checks and findings collected so far.
 func (d *Diff) Result() Result {
 	r := Result{Target: d.target, Checks: d.checks, Findings: d.findings}

@@ -46,7 +46,7 @@ func BenchmarkDriftKong5000(b *testing.B) {
 
 // entitiesJSON is what Fetch assembles from the entity endpoints in DB
 // mode: one JSON document, foreign keys as {"id": …}.
-func entitiesJSON(b *testing.B, f flat) []byte {
+func entitiesJSON(b testing.TB, f flat) []byte {
 	doc := map[string]any{"_format_version": "3.0"}
 	for uri, body := range pages(b, f, 1000) {
 		name := strings.TrimPrefix(strings.SplitN(uri, "?", 2)[0], "/")

@@ -3,6 +3,7 @@ package live
 import (
 	"bytes"
 	"hash/maphash"
+	"runtime"
 	"strconv"
 	"strings"
 	"unicode/utf8"
@@ -41,9 +42,26 @@ type blockReader struct {
 const maxBlockDepth = 1000
 
 // decodeBlockYAML decodes a block-YAML document whose top is a mapping;
-// ok is false when the document is outside the subset.
+// ok is false when the document is outside the subset. A large document
+// is decoded in parts on GOMAXPROCS goroutines (decodeBlockParallel);
+// when that cannot read it, it is read again in one piece.
 func decodeBlockYAML(data []byte) (m map[string]any, ok bool) {
-	r := &blockReader{data: data, seed: maphash.MakeSeed(), names: interner{}}
+	if workers := runtime.GOMAXPROCS(0); workers > 1 && len(data) >= parallelMin {
+		if m, ok := decodeBlockParallel(data, workers, max(len(data)/(4*workers), parallelMin/4)); ok {
+			return m, true
+		}
+	}
+	return decodeBlockSerial(data)
+}
+
+// newBlockReader returns a reader of data.
+func newBlockReader(data []byte) *blockReader {
+	return &blockReader{data: data, seed: maphash.MakeSeed(), names: interner{}}
+}
+
+// decodeBlockSerial is decodeBlockYAML on one goroutine.
+func decodeBlockSerial(data []byte) (m map[string]any, ok bool) {
+	r := newBlockReader(data)
 	if !r.advance() || r.eof || r.ind != 0 {
 		return nil, false
 	}
@@ -91,6 +109,11 @@ func (r *blockReader) advance() bool {
 		r.ind, r.text = i-start, r.data[i:end]
 		return true
 	}
+}
+
+// lineStart is the offset of the current line.
+func (r *blockReader) lineStart() int {
+	return r.next - 1 - len(r.text) - r.ind
 }
 
 // printable reports whether t is printable ASCII.
@@ -393,10 +416,13 @@ func (r *blockReader) plain(t []byte, ind int, build bool) (any, bool) {
 		}
 		text = r.buf
 	}
+	if !build {
+		return nil, plainOK(text)
+	}
 	v, isStr, ok := resolvePlain(text)
 	switch {
-	case !ok || !build:
-		return nil, ok
+	case !ok:
+		return nil, false
 	case isStr:
 		return r.names.str(text), true
 	}

@@ -3,10 +3,13 @@ package live
 import (
 	"fmt"
 	"math"
+	"runtime"
 	"slices"
 	"sort"
 	"strconv"
 	"strings"
+	"sync"
+	"sync/atomic"
 
 	"github.com/rampart-policy/rampart/compiler/ir"
 	"github.com/rampart-policy/rampart/drift"
@@ -14,10 +17,13 @@ import (
 )
 
 // comparer compares two normalised Kong configurations for one policy.
+// A comparer is used by one goroutine; allRoutes gives each of its
+// goroutines a comparer of its own (part).
 type comparer struct {
 	p      *ir.Policy
 	d      *drift.Diff
 	routes map[string]*ir.Route // policy route by Kong route tag
+	names  nameCache
 }
 
 func newComparer(p *ir.Policy) *comparer {
@@ -89,9 +95,62 @@ func tlsVerify(f map[string]any) string {
 	return "false"
 }
 
-// allRoutes compares every route of either side.
+// allRoutes compares every route of either side. The policy's routes,
+// in order, are cut into runs compared on GOMAXPROCS goroutines, each
+// into a drift.Diff of its own, appended in order.
 func (c *comparer) allRoutes(want, got *parsed) {
-	for _, name := range sortedKeys(want.routes) {
+	c.allRoutesIn(want, got, min(4*runtime.GOMAXPROCS(0), len(want.routes)/routesPerRun+1))
+}
+
+// allRoutesIn is allRoutes with the policy's routes cut into runs runs.
+func (c *comparer) allRoutesIn(want, got *parsed, runs int) {
+	names := sortedKeys(want.routes)
+	workers := runtime.GOMAXPROCS(0)
+	runs = max(1, min(runs, len(names)))
+	parts := make([]*comparer, runs)
+	var next atomic.Int64
+	var wg sync.WaitGroup
+	for range min(workers, runs) {
+		wg.Go(func() {
+			for {
+				i := int(next.Add(1)) - 1
+				if i >= runs {
+					return
+				}
+				parts[i] = c.part()
+				parts[i].routeRun(want, got, names[i*len(names)/runs:(i+1)*len(names)/runs])
+			}
+		})
+	}
+	wg.Wait()
+	diffs := make([]*drift.Diff, runs)
+	for i, p := range parts {
+		diffs[i] = p.d
+	}
+	c.d.Append(diffs...)
+	for _, name := range sortedKeys(got.routes) {
+		if _, ok := want.routes[name]; !ok {
+			c.unexpectedRoute(got, got.routes[name])
+		}
+	}
+}
+
+// part returns a comparer for the same policy recording into a
+// drift.Diff of its own.
+func (c *comparer) part() *comparer {
+	return &comparer{p: c.p, d: drift.NewDiff("kong"), routes: c.routes}
+}
+
+// routesPerRun is the fewest routes worth a goroutine.
+const routesPerRun = 256
+
+// routeRun compares the policy's routes named names with their live
+// counterparts.
+func (c *comparer) routeRun(want, got *parsed, names []string) {
+	for i, name := range names {
+		if i == 1 {
+			c.d.Grow(len(names) * c.d.Len())
+		}
 		w := want.routes[name]
 		at := drift.At{Control: ir.CtlUndeclared, Path: "routes[" + name + "]"}
 		if pr := c.policyRoute(w); pr != nil {
@@ -105,22 +164,17 @@ func (c *comparer) allRoutes(want, got *parsed) {
 		}
 		c.route(at, w, g, want.effective(w, want.global), got.effective(g, got.global))
 	}
-	for _, name := range sortedKeys(got.routes) {
-		if _, ok := want.routes[name]; !ok {
-			c.unexpectedRoute(got, got.routes[name])
-		}
-	}
 }
 
 // route compares one route's matching fields and effective plugins.
 func (c *comparer) route(at drift.At, w, g *route, wp, gp map[string]plugin) {
-	c.d.Set(withCtl(at, ir.CtlMethods, "methods"), "methods", strs(w.Fields["methods"]), strs(g.Fields["methods"]), drift.HigherWeakens)
-	c.d.Set(withPath(at, "paths"), "paths", strs(w.Fields["paths"]), strs(g.Fields["paths"]), drift.HigherWeakens)
-	c.d.Set(withPath(at, "hosts"), "hosts", strs(w.Fields["hosts"]), strs(g.Fields["hosts"]), drift.HigherWeakens)
-	c.d.Value(withPath(at, "service"), "service", w.Service, g.Service, drift.AnyWeakens)
-	c.d.Set(withCtl(at, ir.CtlRedirect, "protocols"), "protocols", strs(w.Fields["protocols"]), strs(g.Fields["protocols"]), drift.HigherWeakens)
-	c.d.Value(withCtl(at, ir.CtlRedirect, "https_redirect_status_code"), "https_redirect_status_code",
-		text(w.Fields["https_redirect_status_code"]), text(g.Fields["https_redirect_status_code"]), drift.AnyWeakens)
+	c.list(withControl(at, ir.CtlMethods), pathSuffix{".methods"}, "methods", w.Fields["methods"], g.Fields["methods"], drift.HigherWeakens)
+	c.list(at, pathSuffix{".paths"}, "paths", w.Fields["paths"], g.Fields["paths"], drift.HigherWeakens)
+	c.list(at, pathSuffix{".hosts"}, "hosts", w.Fields["hosts"], g.Fields["hosts"], drift.HigherWeakens)
+	c.value(at, pathSuffix{".service"}, "service", w.Service, g.Service, drift.AnyWeakens)
+	c.list(withControl(at, ir.CtlRedirect), pathSuffix{".protocols"}, "protocols", w.Fields["protocols"], g.Fields["protocols"], drift.HigherWeakens)
+	c.scalar(withControl(at, ir.CtlRedirect), pathSuffix{".https_redirect_status_code"}, "https_redirect_status_code",
+		w.Fields["https_redirect_status_code"], g.Fields["https_redirect_status_code"], drift.AnyWeakens)
 	c.plugins(at, wp, gp)
 }
 
@@ -142,48 +196,52 @@ func (c *comparer) unexpectedRoute(got *parsed, g *route) {
 func (c *comparer) plugins(at drift.At, want, got map[string]plugin) {
 	for _, name := range sortedKeys(want) {
 		w := want[name]
-		pat := withCtl(at, pluginControl(w.Name, w.Config), "plugins["+name+"]")
+		txt := c.names.plugin(name)
+		// pat's path is completed only where a finding needs it: a
+		// passed check records no path (drift.Diff.Add).
+		pat := withControl(at, pluginControl(w.Name, w.Config))
 		g, ok := got[name]
-		what := "plugin " + name
 		switch {
 		case !ok:
-			c.d.Add(pat, what, drift.Finding{Direction: drift.Missing, Severity: drift.Weakening, Expected: name,
-				Message: what + " is missing in live"})
+			c.d.Add(withSuffix(pat, pathSuffix{txt.path}), txt.what, drift.Finding{Direction: drift.Missing, Severity: drift.Weakening, Expected: name,
+				Message: txt.what + " is missing in live"})
 			continue
 		case !g.Enabled && w.Enabled:
-			c.d.Add(withPath(pat, "enabled"), what+" enabled", drift.Finding{Direction: drift.Changed, Severity: drift.Weakening,
-				Expected: "true", Actual: "false", Message: what + " is disabled in live (enabled: false)"})
+			c.d.Add(withSuffix(pat, pathSuffix{txt.path, ".enabled"}), txt.enabled, drift.Finding{Direction: drift.Changed, Severity: drift.Weakening,
+				Expected: "true", Actual: "false", Message: txt.what + " is disabled in live (enabled: false)"})
 		default:
-			c.d.Add(withPath(pat, "enabled"), what+" enabled")
+			c.d.Add(pat, txt.enabled)
 		}
-		c.pluginFields(pat, what, name == w.Name, w, g)
+		c.pluginFields(pat, txt, name == w.Name, w, g)
 	}
 	for _, name := range sortedKeys(got) {
 		if _, ok := want[name]; !ok {
 			g := got[name]
 			sev, why := unexpectedPluginSeverity(g.Name)
-			c.d.Add(withCtl(at, pluginControl(g.Name, g.Config), "plugins["+name+"]"), "plugin "+name,
+			txt := c.names.plugin(name)
+			c.d.Add(withSuffix(withControl(at, pluginControl(g.Name, g.Config)), pathSuffix{txt.path}), txt.what,
 				drift.Finding{Direction: drift.Unexpected, Severity: sev, Actual: name,
 					Message: fmt.Sprintf("plugin %s (%s scope) is in live but not in the policy%s", name, g.Scope, why)})
 		}
 	}
 }
 
-// pluginFields compares the fields of two instances of one plugin; what
-// names the instance, plain when it is "plugin <its name>".
-func (c *comparer) pluginFields(at drift.At, what string, plain bool, w, g plugin) {
+// pluginFields compares the fields of two instances of one plugin; pt
+// names the instance and its path, plain when it is "plugin <its
+// name>". at's path is the route's: the instance's is added where a
+// finding needs it.
+func (c *comparer) pluginFields(at drift.At, pt pluginText, plain bool, w, g plugin) {
 	for i, f := range specs[w.Name].Fields {
 		txt := fieldTexts[w.Name][i]
-		// fat's path is completed only where a finding may need it: a
-		// passed check records no path (drift.Diff.Add).
 		fat := at
 		if f.Control != "" {
 			fat.Control = f.Control
 		}
 		name := txt.name
 		if !plain {
-			name = what + " " + f.Name
+			name = pt.what + " " + f.Name
 		}
+		sfx := pathSuffix{pt.path, txt.path}
 		wv, gv := w.Config[f.Name], g.Config[f.Name]
 		switch f.Kind {
 		case number:
@@ -192,9 +250,9 @@ func (c *comparer) pluginFields(at drift.At, what string, plain bool, w, g plugi
 				c.d.Add(fat, name)
 				continue
 			}
-			c.d.Number(withSuffix(fat, txt.path), name, wn, gn, f.Rule, showNum)
+			c.d.Number(withSuffix(fat, sfx), name, wn, gn, f.Rule, showNum)
 		case set:
-			c.set(fat, txt.path, name, strs(wv), strs(gv), f.Rule)
+			c.list(fat, sfx, name, wv, gv, f.Rule)
 		case kv:
 			if f.Keys != nil {
 				if wv == nil {
@@ -202,23 +260,22 @@ func (c *comparer) pluginFields(at drift.At, what string, plain bool, w, g plugi
 				}
 				wv, gv = only(wv, f.Keys), only(gv, f.Keys)
 			}
-			c.set(fat, txt.path, name, pairs(wv), pairs(gv), f.Rule)
-		case headers:
-			c.headers(withSuffix(fat, txt.path), name, wv, gv, f.Rule)
-		default:
-			wt, gt := text(wv), text(gv)
-			if wt == gt {
+			if sameMapping(wv, gv) {
 				c.d.Add(fat, name)
 				continue
 			}
-			c.d.Value(withSuffix(fat, txt.path), name, wt, gt, f.Rule)
+			c.set(fat, sfx, name, pairs(wv), pairs(gv), f.Rule)
+		case headers:
+			c.headers(fat, sfx, name, wv, gv, f.Rule)
+		default:
+			c.scalar(fat, sfx, name, wv, gv, f.Rule)
 		}
 	}
 }
 
 // set compares two sets as drift.Diff.Set does, completing at's path
 // with suffix only when they differ.
-func (c *comparer) set(at drift.At, suffix, name string, want, got []string, rule drift.Rule) {
+func (c *comparer) set(at drift.At, suffix pathSuffix, name string, want, got []string, rule drift.Rule) {
 	if sameSet(want, got) {
 		c.d.Add(at, name)
 		return
@@ -238,15 +295,24 @@ func sameSet(a, b []string) bool {
 	return slices.Equal(slices.Compact(a), slices.Compact(b))
 }
 
+// pathSuffix is the end of a path, in parts joined only where a finding
+// needs it.
+type pathSuffix [2]string
+
 // withSuffix returns at with suffix added to its path.
-func withSuffix(at drift.At, suffix string) drift.At {
-	at.Path += suffix
+func withSuffix(at drift.At, suffix pathSuffix) drift.At {
+	at.Path += suffix[0] + suffix[1]
 	return at
 }
 
 // headers compares response-transformer "Name:value" lists by header
-// name; Strict-Transport-Security is the HSTS control.
-func (c *comparer) headers(at drift.At, name string, w, g any, rule drift.Rule) {
+// name; Strict-Transport-Security is the HSTS control. suffix completes
+// at's path where a finding needs it.
+func (c *comparer) headers(at drift.At, suffix pathSuffix, name string, w, g any, rule drift.Rule) {
+	if c.sameHeaders(at, name, w, g) {
+		return
+	}
+	at = withSuffix(at, suffix)
 	wm, gm := headerMap(w), headerMap(g)
 	for _, h := range sortedKeys(wm) {
 		hat := withPath(at, h)
@@ -318,6 +384,8 @@ func text(v any) string {
 		return showNum(int64(x))
 	case string:
 		return x
+	case bool:
+		return strconv.FormatBool(x)
 	}
 	return fmt.Sprint(v)
 }
@@ -367,10 +435,10 @@ func join(ss []string) string {
 	return strings.Join(slices.Sorted(slices.Values(ss)), " ")
 }
 
-// withCtl returns at for control with path extended by field.
-func withCtl(at drift.At, control, field string) drift.At {
+// withControl returns at for control.
+func withControl(at drift.At, control string) drift.At {
 	at.Control = control
-	return withPath(at, field)
+	return at
 }
 
 // withPath returns at with its path extended by field.

@@ -102,7 +102,7 @@ func TestBlockYAMLSubset(t *testing.T) {
 }
 
 // FuzzBlockYAML: whatever the block decoder reads, yaml.v3 reads the
-// same way.
+// same way; read in parts, it reads as in one piece.
 func FuzzBlockYAML(f *testing.F) {
 	for _, s := range []string{
 		"a: 1\nb:\n- x\n- y: 'z'\n  w: \"v\\n\"\n", "plugins:\n- name: acl\n  config:\n    allow:\n    - g\n    x: 1\n",
@@ -111,6 +111,9 @@ func FuzzBlockYAML(f *testing.F) {
 		f.Add([]byte(s))
 	}
 	f.Fuzz(func(t *testing.T, data []byte) {
+		for _, size := range []int{1, 7, 40} {
+			sameInParts(t, "input", data, size, false)
+		}
 		fast, ok := decodeBlockYAML(data)
 		if !ok {
 			return
@@ -162,15 +165,18 @@ func TestJSONMatchesEncodingJSON(t *testing.T) {
 }
 
 // FuzzDecodeJSON: decodeJSON accepts what encoding/json accepts and reads
-// it the same way.
+// it the same way; what unquoteParts reads as a string's body,
+// encoding/json reads the same way.
 func FuzzDecodeJSON(f *testing.F) {
 	for _, s := range []string{
 		`{"a":1,"b":[true,false,null],"c":"x\u00e9\n"}`, `{"plugins":[{"name":"acl","config":{"allow":["g"],"x":1e999}}]}`,
 		`{"a":-0.5e+3,"a":2}`, `{"s":"\ud800"}`, "{\"s\":\"\xff\"}", `{} x`, `{"a":01}`,
+		`a\nb\\\\\"c\u00e9\/\t`, `a\\\\\\nb\ud83d\ude00`,
 	} {
 		f.Add([]byte(s))
 	}
 	f.Fuzz(func(t *testing.T, data []byte) {
+		sameUnquote(t, data)
 		if t := bytes.TrimLeft(data, " \t\r\n"); len(t) == 0 || t[0] != '{' {
 			return
 		}

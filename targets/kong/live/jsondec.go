@@ -372,6 +372,9 @@ func adminConfigText(data []byte) (text []byte, ok bool) {
 	if r.space(); r.i >= len(data) || data[r.i] != '"' {
 		return nil, false
 	}
+	if text, ok := unquoteParallel(data, r.i); ok {
+		return text, true
+	}
 	text, err := r.str()
 	if err != nil {
 		return nil, false

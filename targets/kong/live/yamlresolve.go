@@ -11,19 +11,19 @@ import (
 
 // hint is yaml.v3's first-byte class of a plain scalar: 0 for one that
 // always reads as a string.
-func hint(c byte) byte {
-	switch {
-	case c == '+' || c == '-':
-		return 'S'
-	case c >= '0' && c <= '9':
-		return 'D'
-	case c == '.':
-		return '.'
-	case strings.IndexByte("yYnNtTfFoO~", c) >= 0:
-		return 'M'
+func hint(c byte) byte { return hints[c] }
+
+// hints are hint's answers by byte.
+var hints = func() (t [256]byte) {
+	t['+'], t['-'], t['.'] = 'S', 'S', '.'
+	for c := '0'; c <= '9'; c++ {
+		t[c] = 'D'
 	}
-	return 0
-}
+	for _, c := range []byte("yYnNtTfFoO~") {
+		t[c] = 'M'
+	}
+	return t
+}()
 
 // resolvePlain resolves a plain scalar as yaml.v3 does (resolve.go) and
 // norm converts it: a bool, nil, or a number as float64; isStr when it
@@ -52,6 +52,18 @@ func resolvePlain(b []byte) (v any, isStr, ok bool) {
 		return f, false, true
 	}
 	s := string(b)
+	if (h == 'D' || h == 'S') && strings.IndexByte(s, '.') >= 0 {
+		// No integer syntax holds a '.': only a YAML-style float.
+		if timestampLike(s) {
+			return nil, false, false
+		}
+		if p := strings.ReplaceAll(s, "_", ""); yamlFloat(p) {
+			if f, err := strconv.ParseFloat(p, 64); err == nil {
+				return f, false, true
+			}
+		}
+		return nil, true, true
+	}
 	switch h {
 	case '.':
 		if f, err := strconv.ParseFloat(s, 64); err == nil {
@@ -90,6 +102,12 @@ func smallInt(b []byte) (float64, bool) {
 		n = -n
 	}
 	return float64(n), true
+}
+
+// plainOK reports whether resolvePlain reads b (ok), without resolving
+// it: for a scalar whose value is not built.
+func plainOK(b []byte) bool {
+	return !timestampLike(string(b))
 }
 
 // timestampLike reports a scalar starting "YYYY-", which yaml.v3 may

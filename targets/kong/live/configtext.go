@@ -1,0 +1,153 @@
+package live
+
+import (
+	"bytes"
+	"runtime"
+	"sync"
+	"unicode/utf8"
+)
+
+// unquoteParallel unquotes the Admin API's config text, the JSON string
+// opening at data[open] and closing the document ({"config": "<text>"}
+// and white space), in parts on GOMAXPROCS goroutines. It reads only a
+// string of printable ASCII whose escapes stand for one character each
+// (what jsonReader.str unquotes itself); for anything else ok is false
+// and the caller reads the string with jsonReader.str.
+func unquoteParallel(data []byte, open int) ([]byte, bool) {
+	end := len(bytes.TrimRight(data, " \t\r\n"))
+	if end < 2 || data[end-1] != '}' {
+		return nil, false
+	}
+	end = len(bytes.TrimRight(data[:end-1], " \t\r\n"))
+	if end-1 <= open || data[end-1] != '"' {
+		return nil, false
+	}
+	body := data[open+1 : end-1]
+	workers := runtime.GOMAXPROCS(0)
+	if workers < 2 || len(body) < parallelMin {
+		return nil, false
+	}
+	return unquoteParts(body, workers)
+}
+
+// unquoteParts unquotes a JSON string's body in about parts runs on as
+// many goroutines.
+func unquoteParts(body []byte, parts int) ([]byte, bool) {
+	cuts := escapeCuts(body, parts)
+	out := make([]byte, len(body))
+	lens := make([]int, len(cuts)-1)
+	oks := make([]bool, len(cuts)-1)
+	var wg sync.WaitGroup
+	for i := range lens {
+		wg.Go(func() {
+			lens[i], oks[i] = unquoteRun(out[cuts[i]:cuts[i+1]], body[cuts[i]:cuts[i+1]])
+		})
+	}
+	wg.Wait()
+	n := 0
+	for i, l := range lens {
+		if !oks[i] {
+			return nil, false
+		}
+		n += copy(out[n:], out[cuts[i]:cuts[i]+l])
+	}
+	return out[:n], true
+}
+
+// escapeCuts cuts a string's body into about parts runs, each cut at a
+// backslash that follows a byte other than a backslash: there an escape
+// starts, so no escape spans two runs.
+func escapeCuts(body []byte, parts int) []int {
+	cuts := []int{0}
+	for i := 1; i < parts; i++ {
+		at := max(i*len(body)/parts, cuts[len(cuts)-1]+1)
+		for at < len(body) {
+			j := bytes.IndexByte(body[at:], '\\')
+			if j < 0 {
+				at = len(body)
+				break
+			}
+			at += j
+			if body[at-1] != '\\' {
+				break
+			}
+			at++
+		}
+		if at >= len(body) {
+			break
+		}
+		cuts = append(cuts, at)
+	}
+	return append(cuts, len(body))
+}
+
+// unquoteRun writes the unquoted run src to dst (as long as src; the
+// text is never longer) and returns its length; ok is false for a byte
+// outside printable ASCII, an unescaped quote, an escape other than
+// those unescapeJSON reads, or a surrogate.
+func unquoteRun(dst, src []byte) (int, bool) {
+	n := 0
+	for i := 0; i < len(src); {
+		j := i
+		for j < len(src) && plainJSON[src[j]] {
+			j++
+		}
+		n += copy(dst[n:], src[i:j])
+		if j == len(src) {
+			return n, true
+		}
+		if src[j] != '\\' || j+1 == len(src) {
+			return 0, false
+		}
+		c, width := src[j+1], 2
+		switch c {
+		case '"', '\\', '/':
+		case 'b':
+			c = '\b'
+		case 'f':
+			c = '\f'
+		case 'n':
+			c = '\n'
+		case 'r':
+			c = '\r'
+		case 't':
+			c = '\t'
+		case 'u':
+			v, ok := hex4(src[j+2:])
+			if !ok || (v >= 0xD800 && v <= 0xDFFF) {
+				return 0, false
+			}
+			n += utf8.EncodeRune(dst[n:], rune(v))
+			i = j + 6
+			continue
+		default:
+			return 0, false
+		}
+		dst[n] = c
+		n++
+		i = j + width
+	}
+	return n, true
+}
+
+// hex4 reads four hex digits.
+func hex4(b []byte) (uint32, bool) {
+	if len(b) < 4 {
+		return 0, false
+	}
+	var v uint32
+	for _, c := range b[:4] {
+		switch {
+		case c >= '0' && c <= '9':
+			c -= '0'
+		case c >= 'a' && c <= 'f':
+			c -= 'a' - 10
+		case c >= 'A' && c <= 'F':
+			c -= 'A' - 10
+		default:
+			return 0, false
+		}
+		v = v<<4 | uint32(c)
+	}
+	return v, true
+}
