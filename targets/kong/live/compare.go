@@ -319,6 +319,12 @@ func (c *comparer) headers(at drift.At, suffix pathSuffix, name string, w, g any
 		if h == "strict-transport-security" {
 			hat.Control = ir.CtlHSTS
 		}
+		if _, ok := gm[h]; !ok && wm[h] == "" {
+			// an empty value reads like a missing header to Value
+			c.d.Add(hat, name+" "+h, drift.Finding{Direction: drift.Missing, Severity: drift.Weakening, Expected: wm[h],
+				Message: fmt.Sprintf("%s %s is missing in live (policy expects it set, empty)", name, h)})
+			continue
+		}
 		c.d.Value(hat, name+" "+h, wm[h], gm[h], drift.AnyWeakens)
 	}
 	for _, h := range sortedKeys(gm) {
