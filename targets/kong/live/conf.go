@@ -32,6 +32,10 @@ type confSpec struct {
 	Sep          string
 	Rule         drift.Rule
 	Default      string
+	// Secret marks a setting Kong also takes as inline content (a
+	// private key): a value that is not a file path is shown only as
+	// a fingerprint.
+	Secret bool
 }
 
 // confSpecs are the settings compared: every setting the kong target
@@ -54,9 +58,11 @@ var confSpecs = []confSpec{
 	{Key: "untrusted_lua", Control: ir.CtlRedact, Rule: drift.AnyWeakens, Default: "sandbox"},
 	{Key: "untrusted_lua_sandbox_requires", Control: ir.CtlRedact, Kind: confList, Sep: ",", Rule: drift.HigherWeakens},
 	{Key: "untrusted_lua_sandbox_environment", Control: ir.CtlRedact, Kind: confList, Sep: ",", Rule: drift.HigherWeakens},
-	{Key: "trusted_ips", Control: ir.CtlRateLimit, Kind: confList, Sep: ",", Rule: drift.HigherWeakens},
+	{Key: "trusted_ips", Control: ir.CtlClientAddress, Kind: confList, Sep: ",", Rule: drift.HigherWeakens},
+	{Key: "real_ip_header", Control: ir.CtlClientAddress, Rule: drift.AnyWeakens, Default: "X-Real-IP"},
+	{Key: "real_ip_recursive", Control: ir.CtlClientAddress, Rule: drift.AnyWeakens, Default: "off"},
 	{Key: "ssl_cert", Control: ir.CtlTLS, Rule: drift.AnyWeakens},
-	{Key: "ssl_cert_key", Control: ir.CtlTLS, Rule: drift.AnyWeakens},
+	{Key: "ssl_cert_key", Control: ir.CtlTLS, Rule: drift.AnyWeakens, Secret: true},
 	{Key: "ssl_cipher_suite", Control: ir.CtlTLS, Rule: drift.AnyWeakens, Default: "intermediate"},
 	{Key: "ssl_ciphers", Control: ir.CtlTLS, Kind: confList, Sep: ":", Rule: drift.HigherWeakens},
 	{Key: "ssl_protocols", Control: ir.CtlTLS, Kind: confList, Sep: " ", Rule: drift.HigherWeakens, Default: "TLSv1.1 TLSv1.2 TLSv1.3"},
@@ -175,9 +181,22 @@ func (c *comparer) compareConf(want, got map[string]string) {
 		case confSize, confDuration, confBufSize:
 			c.d.Number(at, name, confNumber(w, s.Kind), confNumber(g, s.Kind), s.Rule, showConfNumber(s.Kind))
 		default:
+			if s.Secret {
+				w, g = shownSecret(w), shownSecret(g)
+			}
 			c.d.Value(at, name, confBool(w), confBool(g), s.Rule)
 		}
 	}
+}
+
+// shownSecret is a secret-capable setting as findings show it: a file
+// path as it is, inline content (Kong takes a PEM or base64 key in place
+// of a path) as a fingerprint.
+func shownSecret(v string) string {
+	if v == "" || (strings.HasPrefix(v, "/") && !strings.ContainsAny(v, "\n\r ")) {
+		return v
+	}
+	return drift.Fingerprint(v)
 }
 
 // confItems splits a list setting; "off" is the empty list.
@@ -194,16 +213,18 @@ func confItems(v, sep string) []string {
 	return out
 }
 
-// listenEntries reduces a listen list to "address:port" and "address:port
-// ssl" entries: the flags that change nothing the policy controls
+// listenEntries reduces a listen list to "address:port" entries with
+// their "ssl" and "proxy_protocol" flags: the flags that change nothing the policy controls
 // (reuseport, backlog=, http2, …) are dropped; "off" is no entry.
 func listenEntries(v string) []string {
 	var out []string
 	for _, e := range confItems(v, ",") {
 		fields := strings.Fields(e)
 		entry := fields[0]
-		if slices.Contains(fields[1:], "ssl") {
-			entry += " ssl"
+		for _, flag := range []string{"ssl", "proxy_protocol"} {
+			if slices.Contains(fields[1:], flag) {
+				entry += " " + flag
+			}
 		}
 		out = append(out, entry)
 	}

@@ -88,10 +88,35 @@ var confTampers = []confTamper{
 		return setConf(c, "nginx_http_keepalive_timeout", "1h")
 	}, want{ir.CtlTimeouts, "", drift.Changed, drift.Weakening, ""}},
 	{"proxy trusted", "trusted_ips", func(c string) string { return setConf(c, "trusted_ips", "0.0.0.0/0") },
-		want{ir.CtlRateLimit, "", drift.Unexpected, drift.Weakening, ""}},
+		want{ir.CtlClientAddress, "", drift.Unexpected, drift.Weakening, ""}},
+	{"client address from a header", "real_ip_header", func(c string) string { return setConf(c, "real_ip_header", "X-Forwarded-For") },
+		want{ir.CtlClientAddress, "", drift.Changed, drift.Weakening, ""}},
+	{"PROXY protocol on the proxy listener", "proxy_listen", func(c string) string {
+		return strings.Replace(c, " ssl", " ssl proxy_protocol", 1)
+	}, want{ir.CtlTLS, "", drift.Unexpected, drift.Weakening, ""}},
 	{"body limit lowered (stricter)", "nginx_http_client_max_body_size", func(c string) string {
 		return setConf(c, "nginx_http_client_max_body_size", "1")
 	}, want{ir.CtlBodyLimit, "", drift.Changed, drift.Strengthening, ""}},
+}
+
+// TestConfInlineKeyNotPrinted: a private key written into kong.conf in
+// place of ssl_cert_key's path is found, but shown only as a fingerprint.
+func TestConfInlineKeyNotPrinted(t *testing.T) {
+	key := "-----BEGIN PRIVATE KEY-----MIIEvQIBADANBgkqhkiG9w0BAQEFAASC-----END PRIVATE KEY-----"
+	path := filepath.Join(t.TempDir(), "kong.conf")
+	os.WriteFile(path, []byte(setConf(policyConf(t), "ssl_cert_key", key)), 0o644)
+	r := run(t, path)
+	b, _ := json.Marshal(r)
+	if strings.Contains(string(b), "MIIEvQ") {
+		t.Fatalf("the key reached drift output:\n%s", b)
+	}
+	found := false
+	for _, f := range r.Findings {
+		found = found || (f.Path == "kong.conf:ssl_cert_key" && strings.HasPrefix(f.Actual, "[redacted sha256:"))
+	}
+	if !found {
+		t.Fatalf("no fingerprinted ssl_cert_key finding:\n%s", b)
+	}
 }
 
 // TestConfTampers: each change to kong.conf, read from a file, is found
@@ -113,7 +138,9 @@ func TestConfTampers(t *testing.T) {
 					b, _ := json.MarshalIndent(r.Findings, "", " ")
 					t.Fatalf("want findings of %s in kong.conf only, got:\n%s", tc.w.control, b)
 				}
-				if f.Origin == (ir.Origin{}) && tc.w.control != ir.CtlUndeclared {
+				// undeclared and clientAddress (the peer, by default)
+				// may be set nowhere in the policy
+				if f.Origin == (ir.Origin{}) && tc.w.control != ir.CtlUndeclared && tc.w.control != ir.CtlClientAddress {
 					t.Errorf("finding without the policy's origin: %+v", f)
 				}
 				found = found || (f.Path == "kong.conf:"+tc.key && f.Direction == tc.w.dir && f.Severity == tc.w.sev)

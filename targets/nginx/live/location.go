@@ -2,8 +2,6 @@ package live
 
 import (
 	"cmp"
-	"crypto/sha256"
-	"encoding/hex"
 	"fmt"
 	"slices"
 	"strconv"
@@ -194,8 +192,7 @@ func shownHeader(name, v string) string {
 	if v == "" || !secret || (strings.HasPrefix(v, "$") && !strings.ContainsAny(v, " \t")) {
 		return v
 	}
-	sum := sha256.Sum256([]byte(v))
-	return "[redacted sha256:" + hex.EncodeToString(sum[:6]) + "]"
+	return drift.Fingerprint(v)
 }
 
 // proxyHeaders compares the effective proxy_set_header fields (a field
