@@ -14,6 +14,7 @@ import (
 
 	"github.com/rampart-policy/rampart/compiler/ir"
 	"github.com/rampart-policy/rampart/targets/envoy"
+	"github.com/rampart-policy/rampart/targets/internal/dn"
 )
 
 // small is a one-route policy with the fuzzer's strings in its host,
@@ -181,7 +182,8 @@ func checkIdent(t *testing.T, bs *bootstrapv3.Bootstrap, id ident) {
 	if len(subj) == 0 {
 		t.Fatalf("subject %q not checked", id.subject)
 	}
-	xfcc := func(cn string) string { return `Hash=ab;Subject="OU=x,CN=` + cn + `,O=y";URI=spiffe://a` }
+	// Envoy puts the subject in RFC 2253 printing (non-ASCII as \XX)
+	xfcc := func(cn string) string { return `Hash=ab;Subject="OU=x,CN=` + dn.Escape(cn) + `,O=y";URI=spiffe://a` }
 	for _, re := range subj {
 		if dnSafe(id.subject) && !fullMatch(t, re, xfcc(id.subject)) {
 			t.Fatalf("subject regex %q does not match CN %q", re, id.subject)
