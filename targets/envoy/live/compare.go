@@ -97,6 +97,9 @@ func (c *comparer) same(w, g proto.Message) bool {
 	if w == nil || g == nil {
 		return proto.Equal(w, g)
 	}
+	if w == g {
+		return true
+	}
 	k := pair{w, g}
 	if eq, ok := c.equal[k]; ok {
 		return eq
@@ -119,10 +122,7 @@ func (c *comparer) msg(at drift.At, name string, w, g proto.Message) {
 func (c *comparer) compare(want, got *view) {
 	for _, name := range want.order {
 		w := want.listeners[name]
-		at := drift.At{Control: ir.CtlTLS, Listener: name, Path: "listeners[" + name + "]"}
-		if l := c.listeners[strings.TrimSuffix(name, "_redirect")]; l != nil {
-			at.Origin = l.Origin
-		}
+		at := c.listenerAt(name)
 		g, ok := got.listeners[name]
 		if !ok {
 			c.d.Add(at, "listener "+name, drift.Finding{Direction: drift.Missing, Severity: drift.Neutral, Expected: name,
@@ -142,6 +142,15 @@ func (c *comparer) compare(want, got *view) {
 	c.clusters(want, got)
 }
 
+// listenerAt places a listener's comparison.
+func (c *comparer) listenerAt(name string) drift.At {
+	at := drift.At{Control: ir.CtlTLS, Listener: name, Path: "listeners[" + name + "]"}
+	if l := c.listeners[strings.TrimSuffix(name, "_redirect")]; l != nil {
+		at.Origin = l.Origin
+	}
+	return at
+}
+
 // listener compares one listener.
 func (c *comparer) listener(at drift.At, w, g *lview) {
 	c.d.Value(withCtl(at, ir.CtlUndeclared, "address"), "address", w.address, g.address, drift.AnyWeakens)
@@ -155,8 +164,34 @@ func (c *comparer) listener(at drift.At, w, g *lview) {
 	}
 	c.hcm(withPath(at, "hcm"), w, g)
 	c.filters(withPath(at, "hcm.http_filters"), w, g)
+	if w.self != nil && g.rc == w.rc {
+		c.d.Append(w.self)
+		return
+	}
+	c.routeTable(at, w, g)
+}
+
+// routeTable compares the route configurations' own per-filter configs
+// and their virtual hosts: what depends on the route table alone.
+func (c *comparer) routeTable(at drift.At, w, g *lview) {
 	c.mergedFilters(withPath(at, "hcm.route_config.typed_per_filter_config"), w.rcPerFilter, g.rcPerFilter)
 	c.vhosts(withPath(at, "hcm.route_config"), w, g)
+}
+
+// recordSelf compares each listener's route table with itself and keeps
+// the checks (lview.self), when the comparison found nothing (it cannot
+// but find nothing; if it ever did, comparisons are made in full).
+func recordSelf(p *ir.Policy, v *view) {
+	for _, lv := range v.listeners {
+		if lv.hcm == nil {
+			continue
+		}
+		c := newComparer(p)
+		c.routeTable(c.listenerAt(lv.name), lv, lv)
+		if r := c.d.Result(); len(r.Findings) == 0 {
+			lv.self = c.d
+		}
+	}
 }
 
 func present(b bool) string {

@@ -1,6 +1,7 @@
 package live
 
 import (
+	"errors"
 	"fmt"
 
 	adminv3 "github.com/envoyproxy/go-control-plane/envoy/admin/v3"
@@ -8,20 +9,60 @@ import (
 	clusterv3 "github.com/envoyproxy/go-control-plane/envoy/config/cluster/v3"
 	listenerv3 "github.com/envoyproxy/go-control-plane/envoy/config/listener/v3"
 	routev3 "github.com/envoyproxy/go-control-plane/envoy/config/route/v3"
+	"google.golang.org/protobuf/reflect/protoreflect"
 
 	"github.com/rampart-policy/rampart/targets/envoy/internal/anyjson"
 )
 
 // parseDump reads /config_dump's JSON into a view (anyjson: as protojson
 // reads it, each distinct Any decoded once, so the listeners, route
-// tables and per-route configs a dump repeats are decoded once). Listeners and clusters
-// come from their own dumps (static, and dynamic active state); when a
-// dump has neither, from the bootstrap's static resources. Unknown fields
-// and Any types go-control-plane does not know are errors: what cannot
-// be read cannot be compared.
-func parseDump(data []byte) (*view, error) {
+// tables and per-route configs a dump repeats are decoded once; with
+// base, the decoder that read the policy's bootstrap, an Any whose text
+// is the policy's is not read again). Listeners and clusters come from
+// their own dumps (static, and dynamic active state); when a dump has
+// neither, from the bootstrap's static resources. Unknown fields and Any
+// types go-control-plane does not know are errors: what cannot be read
+// cannot be compared.
+//
+// A dump holds the configuration two or three times: the bootstrap's
+// static resources, the listeners and clusters dumps, and each inline
+// route table again among the routes dump's static route configs. The
+// first reading skips the copies that are used only when the others are
+// missing (dumpSkips); when a skipped part turns out to be needed, the
+// dump is read again whole.
+func parseDump(data []byte, base *anyjson.Decoder, known map[*routev3.RouteConfiguration]*lview) (*view, error) {
+	fork := func() *anyjson.Decoder {
+		if base == nil {
+			return &anyjson.Decoder{}
+		}
+		return base.Fork()
+	}
+	dec := fork()
+	dec.Skip = dumpSkips
+	v, err := parseDumpWith(data, dec, known)
+	if errors.Is(err, errSkipped) {
+		v, err = parseDumpWith(data, fork(), known)
+	}
+	return v, err
+}
+
+// dumpSkips are the parts of a dump read only when the rest lacks them:
+// the bootstrap's static resources (when there are listeners and
+// clusters dumps) and the routes dump's static route configs (the route
+// tables listeners hold inline; RDS tables are dynamic).
+var dumpSkips = map[protoreflect.FullName]bool{
+	"envoy.config.bootstrap.v3.Bootstrap.static_resources": true,
+	"envoy.admin.v3.RoutesConfigDump.static_route_configs": true,
+}
+
+// errSkipped says a reading that skipped dumpSkips needs them.
+var errSkipped = errors.New("a skipped part of the dump is needed")
+
+// parseDumpWith reads a dump with dec; errSkipped when dec skipped a part
+// the view needs.
+func parseDumpWith(data []byte, dec *anyjson.Decoder, known map[*routev3.RouteConfiguration]*lview) (*view, error) {
 	var cd adminv3.ConfigDump
-	u := unpacker{dec: &anyjson.Decoder{}}
+	u := unpacker{dec: dec}
 	if err := u.dec.Unmarshal(data, &cd); err != nil {
 		return nil, fmt.Errorf("reading config_dump: %w", err)
 	}
@@ -54,6 +95,9 @@ func parseDump(data []byte) (*view, error) {
 			}
 		}
 	}
+	if (!haveL || !haveC) && dec.Skip != nil {
+		return nil, errSkipped
+	}
 	if !haveL && bs != nil {
 		ls = bs.GetStaticResources().GetListeners()
 	}
@@ -63,7 +107,10 @@ func parseDump(data []byte) (*view, error) {
 	if !haveL && bs == nil {
 		return nil, fmt.Errorf("config_dump holds neither a listeners nor a bootstrap dump")
 	}
-	v, err := newView(u, ls, cs, rcs)
+	v, err := newView(u, ls, cs, rcs, known)
+	if errors.Is(err, errNoRouteConfig) && dec.Skip != nil {
+		return nil, errSkipped
+	}
 	if err != nil {
 		return nil, err
 	}

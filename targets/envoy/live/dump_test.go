@@ -127,7 +127,7 @@ func configDump(t testing.TB, bs *bootstrapv3.Bootstrap) *adminv3.ConfigDump {
 // whitespace.
 func dumpJSON(t testing.TB, cd *adminv3.ConfigDump) []byte {
 	t.Helper()
-	b, err := protojson.Marshal(cd)
+	b, err := protojson.MarshalOptions{UseProtoNames: true}.Marshal(cd)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -8,6 +8,7 @@ import (
 	"strings"
 
 	bootstrapv3 "github.com/envoyproxy/go-control-plane/envoy/config/bootstrap/v3"
+	routev3 "github.com/envoyproxy/go-control-plane/envoy/config/route/v3"
 
 	"github.com/rampart-policy/rampart/compiler/ir"
 	"github.com/rampart-policy/rampart/drift"
@@ -73,6 +74,14 @@ func (*Live) Compare(ctx context.Context, p *ir.Policy, data []byte) (drift.Resu
 type Want struct {
 	p    *ir.Policy
 	want *view
+	// dec read the policy's envoy.json; each comparison reads the live
+	// side with a fork of it, so a live Any whose text is the policy's is
+	// found, not decoded again, and shares its message (compared by
+	// pointer). dec itself is never used again: Compare may run
+	// concurrently.
+	dec *anyjson.Decoder
+	// known are the policy's listeners by route configuration (view.known).
+	known map[*routev3.RouteConfiguration]*lview
 }
 
 // Expected builds the policy's bootstrap with the envoy target and
@@ -88,23 +97,36 @@ func Expected(ctx context.Context, p *ir.Policy) (*Want, error) {
 			data = a.Data
 		}
 	}
+	return newWant(p, data)
+}
+
+// newWant reduces the policy's envoy.json (as the envoy target wrote it
+// for p) to the view compared.
+func newWant(p *ir.Policy, data []byte) (*Want, error) {
 	var bs bootstrapv3.Bootstrap
-	u := unpacker{dec: &anyjson.Decoder{}}
+	u := unpacker{dec: &anyjson.Decoder{KeepText: true}}
 	if err := u.dec.Unmarshal(data, &bs); err != nil {
 		return nil, fmt.Errorf("envoy: reading the policy's envoy.json: %w", err)
 	}
-	v, err := newView(u, bs.GetStaticResources().GetListeners(), bs.GetStaticResources().GetClusters(), nil)
+	v, err := newView(u, bs.GetStaticResources().GetListeners(), bs.GetStaticResources().GetClusters(), nil, nil)
 	if err != nil {
 		return nil, fmt.Errorf("envoy: the policy's bootstrap: %w", err)
 	}
-	return &Want{p: p, want: v}, nil
+	recordSelf(p, v)
+	known := map[*routev3.RouteConfiguration]*lview{}
+	for _, lv := range v.listeners {
+		if lv.rc != nil {
+			known[lv.rc] = lv
+		}
+	}
+	return &Want{p: p, want: v, dec: u.dec, known: known}, nil
 }
 
 // Compare reads a config_dump, or a bootstrap as deployed (envoy.json,
 // envoy.yaml), compares it with w, and compares the policy marker of the
 // live bootstrap (checkMarker).
 func (w *Want) Compare(data []byte) (drift.Result, error) {
-	got, err := parseLive(data)
+	got, err := parseLive(data, w.dec, w.known)
 	if err != nil {
 		return drift.Result{}, fmt.Errorf("envoy live config: %w", err)
 	}

@@ -1,6 +1,7 @@
 package live
 
 import (
+	"errors"
 	"fmt"
 	"slices"
 	"strings"
@@ -14,6 +15,7 @@ import (
 	"google.golang.org/protobuf/proto"
 	"google.golang.org/protobuf/types/known/anypb"
 
+	"github.com/rampart-policy/rampart/drift"
 	"github.com/rampart-policy/rampart/targets/envoy/internal/anyjson"
 )
 
@@ -28,6 +30,11 @@ type view struct {
 	// node is the bootstrap's node, when the live side shows one: it
 	// carries rampart's marker (checkMarker).
 	node *corev3.Node
+	// known are the policy's listeners by route configuration: a live
+	// route configuration that is one of these messages (shared through
+	// the decoder) takes its reduced virtual hosts instead of reducing
+	// them again.
+	known map[*routev3.RouteConfiguration]*lview
 }
 
 // lview is one listener.
@@ -44,6 +51,14 @@ type lview struct {
 	vhosts  []*vview
 	// rcPerFilter are the route configuration's own per-filter configs.
 	rcPerFilter map[string]proto.Message
+	// rc is the route configuration the vhosts were reduced from.
+	rc *routev3.RouteConfiguration
+	// self is the comparison of the route table with itself (Want
+	// records it; nil when not recorded): a live listener whose route
+	// configuration is this very message (its text was the policy's, see
+	// Want.dec) compares as this does, so its checks are appended, not
+	// made again.
+	self *drift.Diff
 }
 
 // vview is one virtual host with its routes in order.
@@ -82,13 +97,19 @@ const (
 	levelRC    = "route configuration"
 )
 
+// errNoRouteConfig: a listener's RDS route configuration is not in the
+// dump.
+var errNoRouteConfig = errors.New("not in the dump")
+
 // hcmName is the HTTP connection manager's network filter.
 const hcmName = "envoy.filters.network.http_connection_manager"
 
 // newView reduces listeners and clusters to a view; route configurations
-// named by RDS are looked up in rcs.
-func newView(u unpacker, listeners []*listenerv3.Listener, clusters []*clusterv3.Cluster, rcs map[string]*routev3.RouteConfiguration) (*view, error) {
-	v := &view{u: u, listeners: map[string]*lview{}, clusters: map[string]*clusterv3.Cluster{}, routeConfigs: rcs}
+// named by RDS are looked up in rcs, and those in known (the policy's) are
+// not reduced again.
+func newView(u unpacker, listeners []*listenerv3.Listener, clusters []*clusterv3.Cluster, rcs map[string]*routev3.RouteConfiguration,
+	known map[*routev3.RouteConfiguration]*lview) (*view, error) {
+	v := &view{u: u, listeners: map[string]*lview{}, clusters: map[string]*clusterv3.Cluster{}, routeConfigs: rcs, known: known}
 	for _, l := range listeners {
 		lv, err := v.listener(l)
 		if err != nil {
@@ -153,8 +174,12 @@ func (v *view) listener(l *listenerv3.Listener) (*lview, error) {
 	rc := lv.hcm.GetRouteConfig()
 	if name := lv.hcm.GetRds().GetRouteConfigName(); name != "" {
 		if rc = v.routeConfigs[name]; rc == nil {
-			return nil, fmt.Errorf("route configuration %q (RDS) is not in the dump", name)
+			return nil, fmt.Errorf("route configuration %q (RDS): %w", name, errNoRouteConfig)
 		}
+	}
+	if k := v.known[rc]; k != nil && rc != nil {
+		lv.rc, lv.vhosts, lv.rcPerFilter, lv.self = rc, k.vhosts, k.rcPerFilter, k.self
+		return lv, nil
 	}
 	return lv, lv.routes(v.u, rc)
 }
@@ -166,7 +191,7 @@ func (lv *lview) routes(u unpacker, rc *routev3.RouteConfiguration) error {
 	if err != nil {
 		return fmt.Errorf("route configuration %s per-filter config %w", rc.GetName(), err)
 	}
-	lv.rcPerFilter = rcFilters
+	lv.rcPerFilter, lv.rc = rcFilters, rc
 	for _, vh := range rc.GetVirtualHosts() {
 		vf, err := u.unpackAll(vh.GetTypedPerFilterConfig())
 		if err != nil {

@@ -17,6 +17,7 @@ package anyjson
 
 import (
 	"bytes"
+	"crypto/sha256"
 	"errors"
 	"fmt"
 	"strconv"
@@ -42,6 +43,27 @@ func Unmarshal(data []byte, m proto.Message) error {
 // Decoder reads documents as Unmarshal does, keeping the Anys it decoded
 // (by their compact JSON) for the documents it reads next.
 type Decoder struct {
+	// Skip names fields (by full name, as
+	// "envoy.admin.v3.RoutesConfigDump.static_route_configs") whose
+	// values are read past, not decoded: the message read leaves them
+	// unset, and what protojson would refuse inside them goes unseen
+	// (the JSON must still be well-formed). For a caller that reads the
+	// rest of a large document and knows it does not need them.
+	Skip map[protoreflect.FullName]bool
+	// KeepText makes the decoder remember each Any it decodes in place by
+	// its whole text too (white space between tokens aside), for forks:
+	// a fork meets an Any with a text remembered in a decoder it was
+	// forked from, it takes the message without reading inside the Any.
+	// It costs a copy of every distinct Any's text.
+	KeepText bool
+	// byText finds an Any by the SHA-256 of its whole text (KeepText;
+	// compactKey's, as hashNested computes it); textURLs are the type URLs
+	// of the Anys in byText (only those are worth a look).
+	byText   map[[sha256.Size]byte]int
+	textURLs map[string]bool
+	// base, when set, is the decoder this one was forked from: what it
+	// decoded is found here too, and it is never changed (Fork).
+	base *Decoder
 	// byJSON finds an Any decoded whole by its compactKey; bySkel one
 	// decoded in place by its type URL, then its skeleton.
 	byJSON  map[string]int
@@ -54,6 +76,17 @@ type Decoder struct {
 	byValue map[*byte]int
 	// compact is scratch space for an Any's compactKey.
 	compact []byte
+}
+
+// Fork returns a decoder that starts from what d has decoded: an Any
+// whose text d has seen is found, not decoded again, and shares d's
+// message. d is only read, never changed, by the fork; so a decoder that
+// read one document (a policy's bootstrap) can be forked by several
+// goroutines at once to read others (live dumps of it), as long as no one
+// decodes with d itself any more.
+func (d *Decoder) Fork() *Decoder {
+	n := len(d.decoded)
+	return &Decoder{base: d, decoded: d.decoded[:n:n], msgs: d.msgs[:n:n]}
 }
 
 // Unmarshal reads data into m; see the package function.
@@ -75,7 +108,6 @@ func (d *Decoder) Unmarshal(data []byte, m proto.Message) error {
 // the object are kept, for protojson to refuse.
 func (d *Decoder) decode(s *scanner, m proto.Message, anyContent bool, opts protojson.UnmarshalOptions) error {
 	var skel bytes.Buffer
-	skel.Grow(len(s.b) - s.i)
 	n := 0
 	var typeSeen *bool
 	if anyContent {
@@ -164,6 +196,10 @@ func (d *Decoder) members(out *bytes.Buffer, s *scanner, md protoreflect.Message
 			if _, err := s.skip(); err != nil {
 				return err
 			}
+		} else if fd := fieldByName(md, name); fd != nil && d.Skip[fd.FullName()] {
+			if _, err := s.skip(); err != nil {
+				return err
+			}
 		} else {
 			if !first {
 				out.WriteByte(',')
@@ -171,7 +207,7 @@ func (d *Decoder) members(out *bytes.Buffer, s *scanner, md protoreflect.Message
 			first = false
 			out.Write(s.b[ks:ke])
 			out.WriteByte(':')
-			if err := d.field(out, s, fieldByName(md, name), n); err != nil {
+			if err := d.field(out, s, fd, n); err != nil {
 				return err
 			}
 		}
@@ -306,7 +342,14 @@ const anyName = "google.protobuf.Any"
 // value.
 func (d *Decoder) anyValue(out *bytes.Buffer, s *scanner, n *int) error {
 	start := s.i
-	i, ok, err := d.inPlaceAny(s)
+	i, ok, err := d.knownText(s)
+	if err != nil {
+		return err
+	}
+	if !ok {
+		s.i = start
+		i, ok, err = d.inPlaceAny(s)
+	}
 	if err != nil {
 		return err
 	}
@@ -334,6 +377,8 @@ func (d *Decoder) anyValue(out *bytes.Buffer, s *scanner, n *int) error {
 // their distinct text) identifies the Any, and only a skeleton not seen
 // before is decoded. false, with s moved, leaves the Any to decodeAny.
 func (d *Decoder) inPlaceAny(s *scanner) (int, bool, error) {
+	s.ws()
+	start := s.i
 	if !s.consume('{') {
 		return 0, false, nil
 	}
@@ -365,10 +410,10 @@ func (d *Decoder) inPlaceAny(s *scanner) (int, bool, error) {
 	default:
 		return 0, false, s.errSyntax()
 	}
-	byURL := d.bySkel[url]
-	if i, ok := byURL[string(skel.Bytes())]; ok {
+	if i, ok := d.findSkel(url, skel.Bytes()); ok {
 		return i, true, nil
 	}
+	byURL := d.bySkel[url]
 	em := mt.New().Interface()
 	opts := protojson.UnmarshalOptions{Resolver: placeholders{}, AllowPartial: true}
 	if err := opts.Unmarshal(skel.Bytes(), em); err != nil {
@@ -382,12 +427,74 @@ func (d *Decoder) inPlaceAny(s *scanner) (int, bool, error) {
 		return 0, false, fmt.Errorf("error in marshaling Any.value field: %w", err)
 	}
 	i := d.add(&anypb.Any{TypeUrl: url, Value: b}, em)
+	if d.KeepText {
+		d.keepText(url, s.b[start:s.i], i)
+	}
 	if byURL == nil {
 		byURL = map[string]int{}
 		d.bySkel[url] = byURL
 	}
 	byURL[skel.String()] = i
 	return i, true, nil
+}
+
+// knownText finds the Any object at s by its whole text in a decoder
+// this one was forked from (KeepText), moving s past it; false when there
+// is none to look in, the type URL is not one kept, or the text is new.
+func (d *Decoder) knownText(s *scanner) (int, bool, error) {
+	if d.base == nil {
+		return 0, false, nil
+	}
+	url, ok := peekType(s)
+	if !ok || !d.base.keptURL(url) {
+		return 0, false, nil
+	}
+	s.ws()
+	sum, end := hashNested(s.b, s.i)
+	if end < 0 {
+		return 0, false, s.errSyntax()
+	}
+	s.i = end
+	for b := d.base; b != nil; b = b.base {
+		if i, ok := b.byText[sum]; ok {
+			return i, true, nil
+		}
+	}
+	return 0, false, nil
+}
+
+// keptURL reports whether d or a decoder it was forked from kept the text
+// of an Any of this type.
+func (d *Decoder) keptURL(url string) bool {
+	for ; d != nil; d = d.base {
+		if d.textURLs[url] {
+			return true
+		}
+	}
+	return false
+}
+
+// keepText remembers the Any at index i by its whole text raw.
+func (d *Decoder) keepText(url string, raw []byte, i int) {
+	if d.byText == nil {
+		d.byText, d.textURLs = map[[sha256.Size]byte]int{}, map[string]bool{}
+	}
+	d.byText[sha256.Sum256(compactKey(nil, raw))] = i
+	d.textURLs[url] = true
+}
+
+// peekType returns the "@type" of the object at s when it is the first
+// member, without moving s.
+func peekType(s *scanner) (string, bool) {
+	p := &scanner{b: s.b, i: s.i}
+	if !p.consume('{') {
+		return "", false
+	}
+	if name, err := p.str(); err != nil || name != "@type" || !p.consume(':') {
+		return "", false
+	}
+	url, err := p.str()
+	return url, err == nil
 }
 
 // buffer returns an empty scratch buffer; release gives it back.
@@ -417,11 +524,42 @@ func (d *Decoder) add(a *anypb.Any, m proto.Message) int {
 	return i
 }
 
+// findJSON finds an Any decoded whole by its compactKey, here or in a
+// decoder this one was forked from.
+func (d *Decoder) findJSON(key []byte) (int, bool) {
+	for ; d != nil; d = d.base {
+		if i, ok := d.byJSON[string(key)]; ok {
+			return i, true
+		}
+	}
+	return 0, false
+}
+
+// findSkel finds an Any decoded in place by its type URL and skeleton.
+func (d *Decoder) findSkel(url string, skel []byte) (int, bool) {
+	for ; d != nil; d = d.base {
+		if i, ok := d.bySkel[url][string(skel)]; ok {
+			return i, true
+		}
+	}
+	return 0, false
+}
+
+// findValue finds a decoded Any by the first byte of its value bytes.
+func (d *Decoder) findValue(p *byte) (int, bool) {
+	for ; d != nil; d = d.base {
+		if i, ok := d.byValue[p]; ok {
+			return i, true
+		}
+	}
+	return 0, false
+}
+
 // decodeAny decodes an Any's JSON object, or finds it decoded: the same
 // text but for white space between tokens (compactKey) is the same Any.
 func (d *Decoder) decodeAny(raw []byte) (int, error) {
 	d.compact = compactKey(d.compact[:0], raw)
-	if i, ok := d.byJSON[string(d.compact)]; ok {
+	if i, ok := d.findJSON(d.compact); ok {
 		return i, nil
 	}
 	key := string(d.compact)
@@ -439,7 +577,7 @@ func (d *Decoder) decodeAny(raw []byte) (int, error) {
 // else a.UnmarshalNew().
 func (d *Decoder) Unpack(a *anypb.Any) (proto.Message, error) {
 	if len(a.Value) > 0 {
-		if i, ok := d.byValue[unsafe.SliceData(a.Value)]; ok && d.msgs[i] != nil &&
+		if i, ok := d.findValue(unsafe.SliceData(a.Value)); ok && d.msgs[i] != nil &&
 			len(d.decoded[i].Value) == len(a.Value) && d.decoded[i].TypeUrl == a.TypeUrl {
 			return d.msgs[i], nil
 		}

@@ -8,10 +8,12 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
 
 	adminv3 "github.com/envoyproxy/go-control-plane/envoy/admin/v3"
 	bootstrapv3 "github.com/envoyproxy/go-control-plane/envoy/config/bootstrap/v3"
+	listenerv3 "github.com/envoyproxy/go-control-plane/envoy/config/listener/v3"
 	"google.golang.org/protobuf/encoding/protojson"
 	"google.golang.org/protobuf/proto"
 	"google.golang.org/protobuf/reflect/protoreflect"
@@ -22,19 +24,46 @@ import (
 	"github.com/rampart-policy/rampart/targets/internal/golden"
 )
 
-// same decodes data both ways into fresh messages like m and requires
-// the same outcome: both refuse it, or both give equal messages.
+// same decodes data with protojson, with a new decoder and with a fork
+// of a decoder that kept the recorded dump's texts (seeded), into fresh
+// messages like m, and requires the same outcome: all refuse it, or all
+// give equal messages.
 func same(t *testing.T, data []byte, m proto.Message) {
 	t.Helper()
-	want, got := m.ProtoReflect().New().Interface(), m.ProtoReflect().New().Interface()
+	want := m.ProtoReflect().New().Interface()
 	werr := protojson.Unmarshal(data, want)
-	gerr := anyjson.Unmarshal(data, got)
-	switch {
-	case (werr == nil) != (gerr == nil):
-		t.Fatalf("protojson error %v, anyjson error %v\ninput: %.300q", werr, gerr, data)
-	case werr == nil && !proto.Equal(want, got):
-		t.Fatalf("anyjson decodes to another message than protojson\ninput: %.300q", data)
+	for _, d := range []struct {
+		name string
+		dec  *anyjson.Decoder
+	}{{"anyjson", &anyjson.Decoder{}}, {"a fork of a seeded decoder", seeded(t).Fork()}} {
+		got := m.ProtoReflect().New().Interface()
+		gerr := d.dec.Unmarshal(data, got)
+		switch {
+		case (werr == nil) != (gerr == nil):
+			t.Fatalf("protojson error %v, %s error %v\ninput: %.300q", werr, d.name, gerr, data)
+		case werr == nil && !proto.Equal(want, got):
+			t.Fatalf("%s decodes to another message than protojson\ninput: %.300q", d.name, data)
+		}
 	}
+}
+
+var seed struct {
+	once sync.Once
+	dec  *anyjson.Decoder
+}
+
+// seeded is a decoder that has read the recorded dump keeping its texts;
+// it is only forked, never used again.
+func seeded(t testing.TB) *anyjson.Decoder {
+	seed.once.Do(func() {
+		d := &anyjson.Decoder{KeepText: true}
+		var cd adminv3.ConfigDump
+		if err := d.Unmarshal(recordedDump(t), &cd); err != nil {
+			panic(err)
+		}
+		seed.dec = d
+	})
+	return seed.dec
 }
 
 // recordedDump is the Envoy live source's recorded /config_dump.
@@ -82,13 +111,13 @@ func TestRefusesWhatProtojsonRefuses(t *testing.T) {
 	dump := string(recordedDump(t))
 	edits := map[string]func(string) string{
 		"unknown field in a per-route config": func(s string) string {
-			return strings.Replace(s, `"maxRequestBytes":`, `"maxRequestBites": 1, "maxRequestBytes":`, 1)
+			return strings.Replace(s, `"max_request_bytes":`, `"max_request_bites": 1, "max_request_bytes":`, 1)
 		},
 		"unknown filter type": func(s string) string {
 			return strings.Replace(s, "envoy.extensions.filters.http.rbac.v3.RBACPerRoute", "envoy.extensions.filters.http.rbac.v3.Nope", 1)
 		},
 		"duplicate field": func(s string) string {
-			return strings.Replace(s, `"statPrefix":`, `"statPrefix": "x", "statPrefix":`, 1)
+			return strings.Replace(s, `"stat_prefix":`, `"stat_prefix": "x", "stat_prefix":`, 1)
 		},
 		"duplicate @type": func(s string) string {
 			return strings.Replace(s, `"@type": "type.googleapis.com/envoy.extensions.filters.http.buffer.v3.BufferPerRoute"`,
@@ -96,8 +125,11 @@ func TestRefusesWhatProtojsonRefuses(t *testing.T) {
 		},
 		"bad duration":  func(s string) string { return strings.Replace(s, `"1s"`, `"1 second"`, 1) },
 		"trailing data": func(s string) string { return s + "{}" },
-		"proto field names": func(s string) string {
-			return strings.ReplaceAll(strings.ReplaceAll(s, `"maxRequestBytes"`, `"max_request_bytes"`), `"typedPerFilterConfig"`, `"typed_per_filter_config"`)
+		"JSON field names": func(s string) string {
+			return strings.ReplaceAll(strings.ReplaceAll(s, `"max_request_bytes"`, `"maxRequestBytes"`), `"typed_per_filter_config"`, `"typedPerFilterConfig"`)
+		},
+		"both spellings of one field": func(s string) string {
+			return strings.Replace(s, `"stat_prefix":`, `"statPrefix": "x", "stat_prefix":`, 1)
 		},
 		"no white space": func(s string) string {
 			var b bytes.Buffer
@@ -106,13 +138,13 @@ func TestRefusesWhatProtojsonRefuses(t *testing.T) {
 			}
 			return b.String()
 		},
-		"escaped key": func(s string) string { return strings.Replace(s, `"statPrefix"`, `"stat\u0050refix"`, 1) },
+		"escaped key": func(s string) string { return strings.Replace(s, `"stat_prefix"`, `"stat\u005fprefix"`, 1) },
 		"escaped @type": func(s string) string {
 			return strings.Replace(s, `"@type": "type.googleapis.com/envoy.extensions.filters.http.buffer.v3.BufferPerRoute"`,
 				`"\u0040type": "type.googleapis.com/envoy.extensions.filters.http.buffer.v3.BufferPerRoute"`, 1)
 		},
 		"unknown field beside an Any": func(s string) string {
-			return strings.Replace(s, `"typedConfig": {`, `"typedConfig": {}, "x_": {`, 1)
+			return strings.Replace(s, `"typed_config": {`, `"typed_config": {}, "x_": {`, 1)
 		},
 	}
 	for name, edit := range edits {
@@ -177,5 +209,134 @@ func TestUnpack(t *testing.T) {
 	walk(cd.ProtoReflect())
 	if n < 100 {
 		t.Fatalf("only %d Anys", n)
+	}
+}
+
+// hcms unpacks, through d, the connection managers of the listeners
+// dump's static listeners in cd.
+func hcms(t *testing.T, d *anyjson.Decoder, cd *adminv3.ConfigDump) []proto.Message {
+	t.Helper()
+	var out []proto.Message
+	for _, a := range cd.GetConfigs() {
+		m, err := d.Unpack(a)
+		if err != nil {
+			t.Fatal(err)
+		}
+		ld, ok := m.(*adminv3.ListenersConfigDump)
+		if !ok {
+			continue
+		}
+		for _, sl := range ld.GetStaticListeners() {
+			lm, err := d.Unpack(sl.GetListener())
+			if err != nil {
+				t.Fatal(err)
+			}
+			l := lm.(*listenerv3.Listener)
+			hm, err := d.Unpack(l.GetFilterChains()[0].GetFilters()[0].GetTypedConfig())
+			if err != nil {
+				t.Fatal(err)
+			}
+			out = append(out, hm)
+		}
+	}
+	if len(out) == 0 {
+		t.Fatal("no connection managers in the dump")
+	}
+	return out
+}
+
+// TestForkShares: a fork of a decoder that kept the texts of a dump
+// takes the connection managers of the same dump (other white space) as
+// the very messages the base decoded; a connection manager with one
+// value changed deep inside is decoded afresh, as protojson decodes it.
+// The base is not changed by its fork.
+func TestForkShares(t *testing.T) {
+	dump := recordedDump(t)
+	base := &anyjson.Decoder{KeepText: true}
+	var bcd adminv3.ConfigDump
+	if err := base.Unmarshal(dump, &bcd); err != nil {
+		t.Fatal(err)
+	}
+	want := hcms(t, base, &bcd)
+	var compact bytes.Buffer
+	if err := jsonCompact(&compact, dump); err != nil {
+		t.Fatal(err)
+	}
+	f := base.Fork()
+	var fcd adminv3.ConfigDump
+	if err := f.Unmarshal(compact.Bytes(), &fcd); err != nil {
+		t.Fatal(err)
+	}
+	for i, got := range hcms(t, f, &fcd) {
+		if got != want[i] {
+			t.Errorf("connection manager %d: the fork decoded it again, not sharing the base's", i)
+		}
+	}
+	at := bytes.Index(dump, []byte("envoy.admin.v3.ListenersConfigDump"))
+	tampered := string(dump[:at]) + strings.Replace(string(dump[at:]), `"max_request_bytes": 1048576`, `"max_request_bytes": 1048577`, 1)
+	if at < 0 || tampered == string(dump) {
+		t.Fatal("the tamper changed nothing")
+	}
+	same(t, []byte(tampered), &adminv3.ConfigDump{})
+	f = base.Fork()
+	var tcd adminv3.ConfigDump
+	if err := f.Unmarshal([]byte(tampered), &tcd); err != nil {
+		t.Fatal(err)
+	}
+	shared := 0
+	for i, got := range hcms(t, f, &tcd) {
+		if got == want[i] {
+			shared++
+		}
+	}
+	if shared != len(want)-1 {
+		t.Errorf("%d of %d connection managers shared after one was changed, want %d", shared, len(want), len(want)-1)
+	}
+	for i, again := range hcms(t, base, &bcd) {
+		if again != want[i] || !proto.Equal(again, want[i]) {
+			t.Errorf("connection manager %d changed in the base", i)
+		}
+	}
+}
+
+// TestSkip: fields named in Skip are left unset, the rest decodes as
+// protojson decodes it.
+func TestSkip(t *testing.T) {
+	dump := recordedDump(t)
+	d := &anyjson.Decoder{Skip: map[protoreflect.FullName]bool{
+		"envoy.config.bootstrap.v3.Bootstrap.static_resources": true,
+		"envoy.admin.v3.RoutesConfigDump.static_route_configs": true,
+	}}
+	var got, want adminv3.ConfigDump
+	if err := d.Unmarshal(dump, &got); err != nil {
+		t.Fatal(err)
+	}
+	if err := protojson.Unmarshal(dump, &want); err != nil {
+		t.Fatal(err)
+	}
+	cleared := 0
+	for i, a := range want.GetConfigs() {
+		m, err := a.UnmarshalNew()
+		if err != nil {
+			t.Fatal(err)
+		}
+		switch x := m.(type) {
+		case *adminv3.BootstrapConfigDump:
+			x.GetBootstrap().StaticResources = nil
+			cleared++
+		case *adminv3.RoutesConfigDump:
+			x.StaticRouteConfigs = nil
+			cleared++
+		}
+		g, err := d.Unpack(got.GetConfigs()[i])
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !proto.Equal(g, m) {
+			t.Errorf("configs[%d] (%s) differs from protojson's with the skipped fields cleared", i, a.GetTypeUrl())
+		}
+	}
+	if cleared != 2 {
+		t.Fatalf("%d skipped fields found in the dump, want 2", cleared)
 	}
 }
