@@ -178,17 +178,30 @@ func (c *comparer) routeTable(at drift.At, w, g *lview) {
 	c.vhosts(withPath(at, "hcm.route_config"), w, g)
 }
 
-// recordSelf compares each listener's route table with itself and keeps
-// the checks (lview.self), when the comparison found nothing (it cannot
-// but find nothing; if it ever did, comparisons are made in full).
+// recordSelf compares each listener's route table, and each of its
+// routes, with itself and keeps the checks (lview.self, rview.self),
+// when the comparison found nothing (it cannot but find
+// nothing; if it ever did, comparisons are made in full).
 func recordSelf(p *ir.Policy, v *view) {
 	for _, lv := range v.listeners {
 		if lv.hcm == nil {
 			continue
 		}
 		c := newComparer(p)
-		c.routeTable(c.listenerAt(lv.name), lv, lv)
-		if r := c.d.Result(); len(r.Findings) == 0 {
+		at := c.listenerAt(lv.name)
+		for _, vv := range lv.vhosts {
+			vat := withCtl(withPath(at, "hcm.route_config"), ir.CtlUndeclared, "virtual_hosts["+vv.vh.GetName()+"]")
+			for _, rv := range vv.routes {
+				rc := *c
+				rc.d = drift.NewDiff("envoy")
+				rc.route(rc.routeAt(vat, rv.route.GetName()), rv, rv)
+				if len(rc.d.Result().Findings) == 0 {
+					rv.self = rc.d
+				}
+			}
+		}
+		c.routeTable(at, lv, lv)
+		if len(c.d.Result().Findings) == 0 {
 			lv.self = c.d
 		}
 	}
@@ -331,16 +344,13 @@ func (c *comparer) vhosts(at drift.At, w, g *lview) {
 	for _, wv := range w.vhosts {
 		name := wv.vh.GetName()
 		seen[name] = true
-		vat := withCtl(at, ir.CtlUndeclared, "virtual_hosts["+name+"]")
 		g, ok := gv[name]
 		if !ok {
-			c.d.Add(vat, "virtual host "+name, drift.Finding{Direction: drift.Missing, Severity: drift.Neutral, Expected: name,
+			c.d.Add(withCtl(at, ir.CtlUndeclared, "virtual_hosts["+name+"]"), "virtual host "+name, drift.Finding{Direction: drift.Missing, Severity: drift.Neutral, Expected: name,
 				Message: "virtual host " + name + " is missing in live"})
 			continue
 		}
-		c.d.Set(withPath(vat, "domains"), "domains", wv.vh.GetDomains(), g.vh.GetDomains(), drift.HigherWeakens)
-		c.mergedFilters(withPath(vat, "typed_per_filter_config"), wv.perFilter, g.perFilter)
-		c.vroutes(vat, wv, g)
+		c.vhost(at, wv, g)
 	}
 	for _, v := range g.vhosts {
 		if !seen[v.vh.GetName()] {
@@ -351,16 +361,30 @@ func (c *comparer) vhosts(at drift.At, w, g *lview) {
 	}
 }
 
+// vhost compares a virtual host of both sides, and its routes.
+func (c *comparer) vhost(at drift.At, w, g *vview) {
+	vat := withCtl(at, ir.CtlUndeclared, "virtual_hosts["+w.vh.GetName()+"]")
+	c.d.Set(withPath(vat, "domains"), "domains", w.vh.GetDomains(), g.vh.GetDomains(), drift.HigherWeakens)
+	c.mergedFilters(withPath(vat, "typed_per_filter_config"), w.perFilter, g.perFilter)
+	c.vroutes(vat, w, g)
+}
+
+// routeAt places the comparison of route n of the virtual host at at.
+func (c *comparer) routeAt(at drift.At, n string) drift.At {
+	rat := withPath(at, "routes["+n+"]")
+	if pr := c.routeOf(n); pr != nil {
+		rat.Route, rat.Origin = pr.ID, pr.Origin
+	}
+	return rat
+}
+
 // vroutes compares a virtual host's routes by name, and their order
 // (Envoy takes the first match).
 func (c *comparer) vroutes(at drift.At, w, g *vview) {
 	var wOrder, gOrder []string
 	for _, r := range w.routes {
 		n := r.route.GetName()
-		rat := withPath(at, "routes["+n+"]")
-		if pr := c.routeOf(n); pr != nil {
-			rat.Route, rat.Origin = pr.ID, pr.Origin
-		}
+		rat := c.routeAt(at, n)
 		gr, ok := g.byName[n]
 		if !ok {
 			sev := drift.Neutral
@@ -372,6 +396,10 @@ func (c *comparer) vroutes(at drift.At, w, g *vview) {
 			continue
 		}
 		wOrder = append(wOrder, n)
+		if gr == r && r.self != nil {
+			c.d.Append(r.self)
+			continue
+		}
 		c.route(rat, r, gr)
 	}
 	for _, r := range g.routes {

@@ -30,7 +30,7 @@ import (
 // first reading skips the copies that are used only when the others are
 // missing (dumpSkips); when a skipped part turns out to be needed, the
 // dump is read again whole.
-func parseDump(data []byte, base *anyjson.Decoder, known map[*routev3.RouteConfiguration]*lview) (*view, error) {
+func parseDump(data []byte, base *anyjson.Decoder, policy *reuse) (*view, error) {
 	fork := func() *anyjson.Decoder {
 		if base == nil {
 			return &anyjson.Decoder{}
@@ -39,9 +39,9 @@ func parseDump(data []byte, base *anyjson.Decoder, known map[*routev3.RouteConfi
 	}
 	dec := fork()
 	dec.Skip = dumpSkips
-	v, err := parseDumpWith(data, dec, known)
+	v, err := parseDumpWith(data, dec, policy)
 	if errors.Is(err, errSkipped) {
-		v, err = parseDumpWith(data, fork(), known)
+		v, err = parseDumpWith(data, fork(), policy)
 	}
 	return v, err
 }
@@ -60,7 +60,7 @@ var errSkipped = errors.New("a skipped part of the dump is needed")
 
 // parseDumpWith reads a dump with dec; errSkipped when dec skipped a part
 // the view needs.
-func parseDumpWith(data []byte, dec *anyjson.Decoder, known map[*routev3.RouteConfiguration]*lview) (*view, error) {
+func parseDumpWith(data []byte, dec *anyjson.Decoder, policy *reuse) (*view, error) {
 	var cd adminv3.ConfigDump
 	u := unpacker{dec: dec}
 	if err := u.dec.Unmarshal(data, &cd); err != nil {
@@ -107,7 +107,7 @@ func parseDumpWith(data []byte, dec *anyjson.Decoder, known map[*routev3.RouteCo
 	if !haveL && bs == nil {
 		return nil, fmt.Errorf("config_dump holds neither a listeners nor a bootstrap dump")
 	}
-	v, err := newView(u, ls, cs, rcs, known)
+	v, err := newView(u, ls, cs, rcs, policy)
 	if errors.Is(err, errNoRouteConfig) && dec.Skip != nil {
 		return nil, errSkipped
 	}

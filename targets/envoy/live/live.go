@@ -8,7 +8,7 @@ import (
 	"strings"
 
 	bootstrapv3 "github.com/envoyproxy/go-control-plane/envoy/config/bootstrap/v3"
-	routev3 "github.com/envoyproxy/go-control-plane/envoy/config/route/v3"
+	"google.golang.org/protobuf/reflect/protoreflect"
 
 	"github.com/rampart-policy/rampart/compiler/ir"
 	"github.com/rampart-policy/rampart/drift"
@@ -80,8 +80,8 @@ type Want struct {
 	// pointer). dec itself is never used again: Compare may run
 	// concurrently.
 	dec *anyjson.Decoder
-	// known are the policy's listeners by route configuration (view.known).
-	known map[*routev3.RouteConfiguration]*lview
+	// policy is want offered to live views (view.policy).
+	policy *reuse
 }
 
 // Expected builds the policy's bootstrap with the envoy target and
@@ -100,11 +100,16 @@ func Expected(ctx context.Context, p *ir.Policy) (*Want, error) {
 	return newWant(p, data)
 }
 
+// routeParts are decoded on their own (anyjson.Decoder.Parts): a live
+// route table that differs from the policy's in one route shares the
+// others' messages, so only that route is decoded and reduced again.
+var routeParts = map[protoreflect.FullName]bool{"envoy.config.route.v3.Route": true}
+
 // newWant reduces the policy's envoy.json (as the envoy target wrote it
 // for p) to the view compared.
 func newWant(p *ir.Policy, data []byte) (*Want, error) {
 	var bs bootstrapv3.Bootstrap
-	u := unpacker{dec: &anyjson.Decoder{KeepText: true}}
+	u := unpacker{dec: &anyjson.Decoder{KeepText: true, Parts: routeParts}}
 	if err := u.dec.Unmarshal(data, &bs); err != nil {
 		return nil, fmt.Errorf("envoy: reading the policy's envoy.json: %w", err)
 	}
@@ -113,20 +118,14 @@ func newWant(p *ir.Policy, data []byte) (*Want, error) {
 		return nil, fmt.Errorf("envoy: the policy's bootstrap: %w", err)
 	}
 	recordSelf(p, v)
-	known := map[*routev3.RouteConfiguration]*lview{}
-	for _, lv := range v.listeners {
-		if lv.rc != nil {
-			known[lv.rc] = lv
-		}
-	}
-	return &Want{p: p, want: v, dec: u.dec, known: known}, nil
+	return &Want{p: p, want: v, dec: u.dec, policy: newReuse(v)}, nil
 }
 
 // Compare reads a config_dump, or a bootstrap as deployed (envoy.json,
 // envoy.yaml), compares it with w, and compares the policy marker of the
 // live bootstrap (checkMarker).
 func (w *Want) Compare(data []byte) (drift.Result, error) {
-	got, err := parseLive(data, w.dec, w.known)
+	got, err := parseLive(data, w.dec, w.policy)
 	if err != nil {
 		return drift.Result{}, fmt.Errorf("envoy live config: %w", err)
 	}

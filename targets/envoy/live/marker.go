@@ -9,7 +9,6 @@ import (
 
 	bootstrapv3 "github.com/envoyproxy/go-control-plane/envoy/config/bootstrap/v3"
 	corev3 "github.com/envoyproxy/go-control-plane/envoy/config/core/v3"
-	routev3 "github.com/envoyproxy/go-control-plane/envoy/config/route/v3"
 	"gopkg.in/yaml.v3"
 
 	"github.com/rampart-policy/rampart/compiler/ir"
@@ -105,13 +104,13 @@ func asJSON(content []byte) ([]byte, error) {
 // as deployed (envoy.json or envoy.yaml, as the Terraform source finds
 // it in a resource attribute). A config_dump's only field is "configs";
 // a bootstrap has none of that name.
-func parseLive(content []byte, base *anyjson.Decoder, known map[*routev3.RouteConfiguration]*lview) (*view, error) {
+func parseLive(content []byte, base *anyjson.Decoder, policy *reuse) (*view, error) {
 	data, err := asJSON(content)
 	if err != nil {
 		return nil, err
 	}
 	if first, _ := firstKey(data); first == "" || first == "configs" {
-		return parseDump(data, base, known)
+		return parseDump(data, base, policy)
 	}
 	var bs bootstrapv3.Bootstrap
 	u := unpacker{dec: &anyjson.Decoder{}}
@@ -121,7 +120,7 @@ func parseLive(content []byte, base *anyjson.Decoder, known map[*routev3.RouteCo
 	if err := u.dec.Unmarshal(data, &bs); err != nil {
 		return nil, fmt.Errorf("reading a bootstrap (envoy.json, envoy.yaml): %w", err)
 	}
-	v, err := newView(u, bs.GetStaticResources().GetListeners(), bs.GetStaticResources().GetClusters(), nil, known)
+	v, err := newView(u, bs.GetStaticResources().GetListeners(), bs.GetStaticResources().GetClusters(), nil, policy)
 	if err != nil {
 		return nil, err
 	}

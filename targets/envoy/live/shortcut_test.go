@@ -3,8 +3,11 @@ package live
 import (
 	"bytes"
 	"encoding/json"
+	"strings"
 	"testing"
 
+	listenerv3 "github.com/envoyproxy/go-control-plane/envoy/config/listener/v3"
+	hcmv3 "github.com/envoyproxy/go-control-plane/envoy/extensions/filters/network/http_connection_manager/v3"
 	"github.com/google/go-cmp/cmp"
 	"google.golang.org/protobuf/encoding/protojson"
 
@@ -24,12 +27,30 @@ func fullCompare(t *testing.T, w *Want, data []byte) drift.Result {
 		if lv.self != nil {
 			t.Fatalf("listener %s: the long way took a shortcut", lv.name)
 		}
+		for _, vv := range lv.vhosts {
+			for _, rv := range vv.routes {
+				if rv.self != nil {
+					t.Fatalf("listener %s: the long way took a route's shortcut", lv.name)
+				}
+			}
+		}
 	}
 	plain := *w.want
 	plain.listeners = map[string]*lview{}
 	for name, lv := range w.want.listeners {
 		cp := *lv
-		cp.self = nil
+		cp.self, cp.vhosts = nil, nil
+		for _, vv := range lv.vhosts {
+			vc := *vv
+			vc.routes, vc.byName = nil, map[string]*rview{}
+			for _, rv := range vv.routes {
+				rc := *rv
+				rc.self = nil
+				vc.routes = append(vc.routes, &rc)
+				vc.byName[rv.route.GetName()] = &rc
+			}
+			cp.vhosts = append(cp.vhosts, &vc)
+		}
 		plain.listeners[name] = &cp
 	}
 	c := newComparer(w.p)
@@ -42,7 +63,7 @@ func fullCompare(t *testing.T, w *Want, data []byte) drift.Result {
 // message (so their comparison is the recorded one).
 func shared(t *testing.T, w *Want, data []byte) int {
 	t.Helper()
-	got, err := parseLive(data, w.dec, w.known)
+	got, err := parseLive(data, w.dec, w.policy)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -62,7 +83,8 @@ func shared(t *testing.T, w *Want, data []byte) int {
 // space, the dump with JSON field names (which the policy's texts do not
 // match), and every tamper (a tamper outside the route tables leaves
 // them shared); on the untouched dump every listener takes the shortcut,
-// with JSON field names none does.
+// with JSON field names none does, and with one route changed only that
+// route is reduced and compared again.
 func TestShortcutsChangeNothing(t *testing.T) {
 	w := testWant(t)
 	dump := recorded(t)
@@ -97,6 +119,47 @@ func TestShortcutsChangeNothing(t *testing.T) {
 		check(t, camel)
 		if s := shared(t, w, camel); s != 0 {
 			t.Errorf("%d listeners took the shortcut with texts the policy does not have", s)
+		}
+	})
+	t.Run("one route changed", func(t *testing.T) {
+		at := bytes.Index(dump, []byte("envoy.admin.v3.ListenersConfigDump"))
+		data := []byte(string(dump[:at]) + strings.Replace(string(dump[at:]), `"timeout": "30s"`, `"timeout": "31s"`, 1))
+		check(t, data)
+		got, err := parseLive(data, w.dec, w.policy)
+		if err != nil {
+			t.Fatal(err)
+		}
+		tables, reduced, routes := 0, 0, 0
+		for _, lv := range got.listeners {
+			if lv.self != nil {
+				tables++
+				continue
+			}
+			for _, vv := range lv.vhosts {
+				for _, rv := range vv.routes {
+					routes++
+					if rv.self == nil {
+						reduced++
+					}
+				}
+			}
+		}
+		if tables != n-1 || reduced != 1 || routes < 2 {
+			t.Errorf("%d of %d route tables shared, %d of %d routes of the other reduced again; want all tables but one, one route",
+				tables, n, reduced, routes)
+		}
+	})
+	t.Run("header removed on the route configuration", func(t *testing.T) {
+		cd := decodeDump(t, dump)
+		onFirst(t, cd, func(_ *listenerv3.Listener, hcm *hcmv3.HttpConnectionManager) bool {
+			rc := hcm.GetRouteConfig()
+			rc.ResponseHeadersToRemove = append(rc.ResponseHeadersToRemove, "strict-transport-security")
+			return true
+		})
+		data := dumpJSON(t, cd)
+		check(t, data)
+		if r, err := w.Compare(data); err != nil || !r.Drifted() {
+			t.Fatalf("HSTS removed for a whole listener not found (err %v)", err)
 		}
 	})
 	for _, tc := range tampers {

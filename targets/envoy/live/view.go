@@ -30,11 +30,85 @@ type view struct {
 	// node is the bootstrap's node, when the live side shows one: it
 	// carries rampart's marker (checkMarker).
 	node *corev3.Node
-	// known are the policy's listeners by route configuration: a live
-	// route configuration that is one of these messages (shared through
-	// the decoder) takes its reduced virtual hosts instead of reducing
-	// them again.
-	known map[*routev3.RouteConfiguration]*lview
+	// policy offers the policy's reduced route tables (nil on the
+	// policy's side).
+	policy *reuse
+}
+
+// reuse is the policy's side, reduced, offered to a live view: a live
+// route configuration or virtual host that is the policy's own message
+// (shared by the decoder: anyjson KeepText and Parts) takes the
+// reduction, and the recorded comparison (recordSelf), already made.
+type reuse struct {
+	tables    map[*routev3.RouteConfiguration]*lview
+	listeners map[string]*lview
+}
+
+// newReuse indexes the policy's view.
+func newReuse(v *view) *reuse {
+	r := &reuse{tables: map[*routev3.RouteConfiguration]*lview{}, listeners: v.listeners}
+	for _, lv := range v.listeners {
+		if lv.rc != nil {
+			r.tables[lv.rc] = lv
+		}
+	}
+	return r
+}
+
+// table is the policy's listener whose route table is rc.
+func (r *reuse) table(rc *routev3.RouteConfiguration) *lview {
+	if r == nil || rc == nil {
+		return nil
+	}
+	return r.tables[rc]
+}
+
+// routes returns the policy's reduced routes of virtual host vh of
+// listener name by their message, when the live route configuration rc
+// and vh (their own per-filter configs unpacked: rcFilters, vhFilters)
+// give their routes what the policy's do: the same per-filter configs
+// and response header rules; nil otherwise.
+func (r *reuse) routes(name string, rc *routev3.RouteConfiguration, rcFilters map[string]proto.Message,
+	vh *routev3.VirtualHost, vhFilters map[string]proto.Message) map[*routev3.Route]*rview {
+	if r == nil {
+		return nil
+	}
+	w := r.listeners[name]
+	if w == nil || w.rc == nil || !sameMessages(w.rcPerFilter, rcFilters) || !proto.Equal(rcHeaders(w.rc), rcHeaders(rc)) {
+		return nil
+	}
+	for _, wv := range w.vhosts {
+		if wv.vh.GetName() == vh.GetName() && sameMessages(wv.perFilter, vhFilters) && proto.Equal(vhHeaders(wv.vh), vhHeaders(vh)) {
+			return wv.byRoute
+		}
+	}
+	return nil
+}
+
+// sameMessages reports two maps of equal messages.
+func sameMessages(a, b map[string]proto.Message) bool {
+	if len(a) != len(b) {
+		return false
+	}
+	for k, m := range a {
+		if n, ok := b[k]; !ok || (m != n && !proto.Equal(m, n)) {
+			return false
+		}
+	}
+	return true
+}
+
+// vhHeaders is what of a virtual host its routes' effective response
+// headers depend on (effectiveHeaders).
+func vhHeaders(vh *routev3.VirtualHost) *routev3.VirtualHost {
+	return &routev3.VirtualHost{ResponseHeadersToAdd: vh.GetResponseHeadersToAdd(), ResponseHeadersToRemove: vh.GetResponseHeadersToRemove()}
+}
+
+// rcHeaders is what of a route configuration its routes' effective
+// response headers depend on (effectiveHeaders).
+func rcHeaders(rc *routev3.RouteConfiguration) *routev3.RouteConfiguration {
+	return &routev3.RouteConfiguration{ResponseHeadersToAdd: rc.GetResponseHeadersToAdd(), ResponseHeadersToRemove: rc.GetResponseHeadersToRemove(),
+		MostSpecificHeaderMutationsWins: rc.GetMostSpecificHeaderMutationsWins()}
 }
 
 // lview is one listener.
@@ -68,6 +142,8 @@ type vview struct {
 	perFilter map[string]proto.Message
 	routes    []*rview
 	byName    map[string]*rview
+	// byRoute finds the routes by their message.
+	byRoute map[*routev3.Route]*rview
 }
 
 // rview is one route with its effective configuration: what Envoy
@@ -75,6 +151,8 @@ type vview struct {
 // configuration.
 type rview struct {
 	route *routev3.Route
+	// self is the route's comparison with itself (as lview.self).
+	self *drift.Diff
 	// perFilter is each filter's effective per-route config: the most
 	// specific of the route's, the virtual host's and the route
 	// configuration's (how Envoy resolves every filter rampart configures
@@ -105,11 +183,11 @@ var errNoRouteConfig = errors.New("not in the dump")
 const hcmName = "envoy.filters.network.http_connection_manager"
 
 // newView reduces listeners and clusters to a view; route configurations
-// named by RDS are looked up in rcs, and those in known (the policy's) are
-// not reduced again.
+// named by RDS are looked up in rcs; what policy offers is not reduced
+// again.
 func newView(u unpacker, listeners []*listenerv3.Listener, clusters []*clusterv3.Cluster, rcs map[string]*routev3.RouteConfiguration,
-	known map[*routev3.RouteConfiguration]*lview) (*view, error) {
-	v := &view{u: u, listeners: map[string]*lview{}, clusters: map[string]*clusterv3.Cluster{}, routeConfigs: rcs, known: known}
+	policy *reuse) (*view, error) {
+	v := &view{u: u, listeners: map[string]*lview{}, clusters: map[string]*clusterv3.Cluster{}, routeConfigs: rcs, policy: policy}
 	for _, l := range listeners {
 		lv, err := v.listener(l)
 		if err != nil {
@@ -177,16 +255,17 @@ func (v *view) listener(l *listenerv3.Listener) (*lview, error) {
 			return nil, fmt.Errorf("route configuration %q (RDS): %w", name, errNoRouteConfig)
 		}
 	}
-	if k := v.known[rc]; k != nil && rc != nil {
+	if k := v.policy.table(rc); k != nil {
 		lv.rc, lv.vhosts, lv.rcPerFilter, lv.self = rc, k.vhosts, k.rcPerFilter, k.self
 		return lv, nil
 	}
-	return lv, lv.routes(v.u, rc)
+	return lv, lv.routes(v.u, rc, v.policy)
 }
 
 // routes reduces a route configuration's virtual hosts and routes, each
-// route to its effective configuration.
-func (lv *lview) routes(u unpacker, rc *routev3.RouteConfiguration) error {
+// route to its effective configuration; a route the policy offers
+// (reuse.routes) is taken as the policy reduced it.
+func (lv *lview) routes(u unpacker, rc *routev3.RouteConfiguration, policy *reuse) error {
 	rcFilters, err := u.unpackAll(rc.GetTypedPerFilterConfig())
 	if err != nil {
 		return fmt.Errorf("route configuration %s per-filter config %w", rc.GetName(), err)
@@ -197,8 +276,17 @@ func (lv *lview) routes(u unpacker, rc *routev3.RouteConfiguration) error {
 		if err != nil {
 			return fmt.Errorf("virtual host %s per-filter config %w", vh.GetName(), err)
 		}
-		vv := &vview{vh: vh, perFilter: vf, byName: map[string]*rview{}}
+		vv := &vview{vh: vh, perFilter: vf, byName: map[string]*rview{}, byRoute: map[*routev3.Route]*rview{}}
+		same := policy.routes(lv.name, rc, rcFilters, vh, vf)
 		for i, r := range vh.GetRoutes() {
+			key := r.GetName()
+			if key == "" {
+				key = fmt.Sprintf("#%d", i)
+			}
+			if rv := same[r]; rv != nil {
+				vv.routes, vv.byName[key], vv.byRoute[r] = append(vv.routes, rv), rv, rv
+				continue
+			}
 			own, err := u.unpackAll(r.GetTypedPerFilterConfig())
 			if err != nil {
 				return fmt.Errorf("route %s per-filter config %w", r.GetName(), err)
@@ -215,12 +303,7 @@ func (lv *lview) routes(u unpacker, rc *routev3.RouteConfiguration) error {
 				}
 			}
 			rv.headers, rv.removed = effectiveHeaders(rc, vh, r)
-			key := r.GetName()
-			if key == "" {
-				key = fmt.Sprintf("#%d", i)
-			}
-			vv.routes = append(vv.routes, rv)
-			vv.byName[key] = rv
+			vv.routes, vv.byName[key], vv.byRoute[r] = append(vv.routes, rv), rv, rv
 		}
 		lv.vhosts = append(lv.vhosts, vv)
 	}

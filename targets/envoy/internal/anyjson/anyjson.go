@@ -22,6 +22,7 @@ import (
 	"fmt"
 	"strconv"
 	"strings"
+	"unicode/utf8"
 	"unsafe"
 
 	"google.golang.org/protobuf/encoding/protojson"
@@ -56,6 +57,18 @@ type Decoder struct {
 	// forked from, it takes the message without reading inside the Any.
 	// It costs a copy of every distinct Any's text.
 	KeepText bool
+	// Parts names message types (each with a string field "name", as
+	// envoy.config.route.v3.Route) decoded on their own wherever they
+	// occur, each distinct text (white space aside) once, as an Any is:
+	// the messages holding them share one message per distinct part, and
+	// a fork finds the parts of the decoders it was forked from by their
+	// text. So a document that repeats a large message, or differs from
+	// one read before in a few of many, costs a decoding of what is new.
+	Parts map[protoreflect.FullName]bool
+	// byPart finds a part by its type and text; parts are the decoded
+	// parts by index.
+	byPart map[partKey]int
+	parts  []proto.Message
 	// byText finds an Any by the SHA-256 of its whole text (KeepText;
 	// compactKey's, as hashNested computes it); textURLs are the type URLs
 	// of the Anys in byText (only those are worth a look).
@@ -78,21 +91,13 @@ type Decoder struct {
 	compact []byte
 }
 
-// Fork returns a decoder that starts from what d has decoded: an Any
-// whose text d has seen is found, not decoded again, and shares d's
-// message. d is only read, never changed, by the fork; so a decoder that
-// read one document (a policy's bootstrap) can be forked by several
-// goroutines at once to read others (live dumps of it), as long as no one
-// decodes with d itself any more.
-func (d *Decoder) Fork() *Decoder {
-	n := len(d.decoded)
-	return &Decoder{base: d, decoded: d.decoded[:n:n], msgs: d.msgs[:n:n]}
-}
-
 // Unmarshal reads data into m; see the package function.
 func (d *Decoder) Unmarshal(data []byte, m proto.Message) error {
 	if d.byJSON == nil {
 		d.byJSON, d.bySkel = map[string]int{}, map[string]map[string]int{}
+	}
+	if err := d.checkParts(); err != nil {
+		return err
 	}
 	s := &scanner{b: data}
 	s.ws()
@@ -125,7 +130,7 @@ func (d *Decoder) decode(s *scanner, m proto.Message, anyContent bool, opts prot
 		return err
 	}
 	if filled != n {
-		return fmt.Errorf("anyjson: %d Anys placed, %d found after decoding", n, filled)
+		return fmt.Errorf("anyjson: %d placeholders placed, %d found after decoding", n, filled)
 	}
 	return nil
 }
@@ -265,6 +270,8 @@ func (d *Decoder) value(out *bytes.Buffer, s *scanner, md protoreflect.MessageDe
 		return d.anyValue(out, s, n)
 	case isWellKnown(name):
 		return s.copyValue(out)
+	case d.Parts[name]:
+		return d.partValue(out, s, md, n)
 	}
 	return d.object(out, s, md, nil, n)
 }
@@ -388,8 +395,8 @@ func (d *Decoder) inPlaceAny(s *scanner) (int, bool, error) {
 	}
 	s.ws()
 	url, err := s.str()
-	if err != nil {
-		return 0, false, nil
+	if err != nil || !utf8.ValidString(url) {
+		return 0, false, nil // protojson says what is wrong
 	}
 	mt, err := protoregistry.GlobalTypes.FindMessageByURL(url)
 	if err != nil || isWellKnown(mt.Descriptor().FullName()) {
@@ -420,7 +427,7 @@ func (d *Decoder) inPlaceAny(s *scanner) (int, bool, error) {
 		return 0, false, err
 	}
 	if filled, err := d.fill(em.ProtoReflect()); err != nil || filled != n {
-		return 0, false, fmt.Errorf("anyjson: %d Anys placed, %d found after decoding (%v)", n, filled, err)
+		return 0, false, fmt.Errorf("anyjson: %d placeholders placed, %d found after decoding (%v)", n, filled, err)
 	}
 	b, err := proto.MarshalOptions{AllowPartial: true, Deterministic: true}.Marshal(em)
 	if err != nil {
@@ -436,65 +443,6 @@ func (d *Decoder) inPlaceAny(s *scanner) (int, bool, error) {
 	}
 	byURL[skel.String()] = i
 	return i, true, nil
-}
-
-// knownText finds the Any object at s by its whole text in a decoder
-// this one was forked from (KeepText), moving s past it; false when there
-// is none to look in, the type URL is not one kept, or the text is new.
-func (d *Decoder) knownText(s *scanner) (int, bool, error) {
-	if d.base == nil {
-		return 0, false, nil
-	}
-	url, ok := peekType(s)
-	if !ok || !d.base.keptURL(url) {
-		return 0, false, nil
-	}
-	s.ws()
-	sum, end := hashNested(s.b, s.i)
-	if end < 0 {
-		return 0, false, s.errSyntax()
-	}
-	s.i = end
-	for b := d.base; b != nil; b = b.base {
-		if i, ok := b.byText[sum]; ok {
-			return i, true, nil
-		}
-	}
-	return 0, false, nil
-}
-
-// keptURL reports whether d or a decoder it was forked from kept the text
-// of an Any of this type.
-func (d *Decoder) keptURL(url string) bool {
-	for ; d != nil; d = d.base {
-		if d.textURLs[url] {
-			return true
-		}
-	}
-	return false
-}
-
-// keepText remembers the Any at index i by its whole text raw.
-func (d *Decoder) keepText(url string, raw []byte, i int) {
-	if d.byText == nil {
-		d.byText, d.textURLs = map[[sha256.Size]byte]int{}, map[string]bool{}
-	}
-	d.byText[sha256.Sum256(compactKey(nil, raw))] = i
-	d.textURLs[url] = true
-}
-
-// peekType returns the "@type" of the object at s when it is the first
-// member, without moving s.
-func peekType(s *scanner) (string, bool) {
-	p := &scanner{b: s.b, i: s.i}
-	if !p.consume('{') {
-		return "", false
-	}
-	if name, err := p.str(); err != nil || name != "@type" || !p.consume(':') {
-		return "", false
-	}
-	url, err := p.str()
-	return url, err == nil
 }
 
 // buffer returns an empty scratch buffer; release gives it back.
@@ -524,37 +472,6 @@ func (d *Decoder) add(a *anypb.Any, m proto.Message) int {
 	return i
 }
 
-// findJSON finds an Any decoded whole by its compactKey, here or in a
-// decoder this one was forked from.
-func (d *Decoder) findJSON(key []byte) (int, bool) {
-	for ; d != nil; d = d.base {
-		if i, ok := d.byJSON[string(key)]; ok {
-			return i, true
-		}
-	}
-	return 0, false
-}
-
-// findSkel finds an Any decoded in place by its type URL and skeleton.
-func (d *Decoder) findSkel(url string, skel []byte) (int, bool) {
-	for ; d != nil; d = d.base {
-		if i, ok := d.bySkel[url][string(skel)]; ok {
-			return i, true
-		}
-	}
-	return 0, false
-}
-
-// findValue finds a decoded Any by the first byte of its value bytes.
-func (d *Decoder) findValue(p *byte) (int, bool) {
-	for ; d != nil; d = d.base {
-		if i, ok := d.byValue[p]; ok {
-			return i, true
-		}
-	}
-	return 0, false
-}
-
 // decodeAny decodes an Any's JSON object, or finds it decoded: the same
 // text but for white space between tokens (compactKey) is the same Any.
 func (d *Decoder) decodeAny(raw []byte) (int, error) {
@@ -576,6 +493,9 @@ func (d *Decoder) decodeAny(raw []byte) (int, error) {
 // message it decoded (shared by every copy: callers must not change it),
 // else a.UnmarshalNew().
 func (d *Decoder) Unpack(a *anypb.Any) (proto.Message, error) {
+	if a == nil {
+		return nil, errors.New("anyjson: no Any to unpack")
+	}
 	if len(a.Value) > 0 {
 		if i, ok := d.findValue(unsafe.SliceData(a.Value)); ok && d.msgs[i] != nil &&
 			len(d.decoded[i].Value) == len(a.Value) && d.decoded[i].TypeUrl == a.TypeUrl {
@@ -592,6 +512,7 @@ func (d *Decoder) Unpack(a *anypb.Any) (proto.Message, error) {
 // a "value") is left to protojson whole.
 func (d *Decoder) newAny(raw []byte) (*anypb.Any, proto.Message, error) {
 	url, ok := typeURL(raw)
+	ok = ok && utf8.ValidString(url) // else protojson says what is wrong
 	var mt protoreflect.MessageType
 	if ok {
 		var err error
@@ -651,50 +572,75 @@ func typeURL(raw []byte) (string, bool) {
 	}
 }
 
-// fill replaces every placeholder Any below m with the Any it stands
-// for, and counts them.
+// fill replaces every placeholder below m, Any or part, with what it
+// stands for, and counts them. It does not walk into the parts it puts
+// in (they were filled when decoded, and may be shared).
 func (d *Decoder) fill(m protoreflect.Message) (int, error) {
 	n := 0
 	var err error
 	var walk func(m protoreflect.Message)
-	visit := func(m protoreflect.Message) {
+	// visit fills a placeholder Any, returns the part a placeholder
+	// stands for (nil otherwise), or walks into m.
+	visit := func(m protoreflect.Message) protoreflect.Message {
 		a, ok := m.Interface().(*anypb.Any)
 		if !ok {
-			walk(m)
-			return
+			p, ok, perr := d.partFor(m)
+			switch {
+			case perr != nil:
+				err = perr
+			case ok:
+				n++
+				return p
+			default:
+				walk(m)
+			}
+			return nil
 		}
 		rest, ok := strings.CutPrefix(a.GetTypeUrl(), placeholderURL)
 		if !ok {
-			return
+			return nil
 		}
 		i, perr := strconv.Atoi(rest)
 		if perr != nil || i < 0 || i >= len(d.decoded) {
 			err = fmt.Errorf("anyjson: bad placeholder %q", a.GetTypeUrl())
-			return
+			return nil
 		}
 		a.TypeUrl, a.Value = d.decoded[i].GetTypeUrl(), d.decoded[i].GetValue()
 		n++
+		return nil
 	}
 	walk = func(m protoreflect.Message) {
+		var set []protoreflect.FieldDescriptor
+		var parts []protoreflect.Message
 		m.Range(func(fd protoreflect.FieldDescriptor, v protoreflect.Value) bool {
 			switch {
 			case fd.Kind() != protoreflect.MessageKind && fd.Kind() != protoreflect.GroupKind:
 			case fd.IsList():
 				for i, l := 0, v.List(); i < l.Len(); i++ {
-					visit(l.Get(i).Message())
+					if p := visit(l.Get(i).Message()); p != nil {
+						l.Set(i, protoreflect.ValueOfMessage(p))
+					}
 				}
 			case fd.IsMap():
 				if fd.MapValue().Kind() == protoreflect.MessageKind {
-					v.Map().Range(func(_ protoreflect.MapKey, mv protoreflect.Value) bool {
-						visit(mv.Message())
+					mp := v.Map()
+					mp.Range(func(k protoreflect.MapKey, mv protoreflect.Value) bool {
+						if p := visit(mv.Message()); p != nil {
+							mp.Set(k, protoreflect.ValueOfMessage(p))
+						}
 						return true
 					})
 				}
 			default:
-				visit(v.Message())
+				if p := visit(v.Message()); p != nil {
+					set, parts = append(set, fd), append(parts, p)
+				}
 			}
 			return err == nil
 		})
+		for i, fd := range set {
+			m.Set(fd, protoreflect.ValueOfMessage(parts[i]))
+		}
 	}
 	walk(m)
 	return n, err

@@ -14,6 +14,8 @@ import (
 	adminv3 "github.com/envoyproxy/go-control-plane/envoy/admin/v3"
 	bootstrapv3 "github.com/envoyproxy/go-control-plane/envoy/config/bootstrap/v3"
 	listenerv3 "github.com/envoyproxy/go-control-plane/envoy/config/listener/v3"
+	routev3 "github.com/envoyproxy/go-control-plane/envoy/config/route/v3"
+	hcmv3 "github.com/envoyproxy/go-control-plane/envoy/extensions/filters/network/http_connection_manager/v3"
 	"google.golang.org/protobuf/encoding/protojson"
 	"google.golang.org/protobuf/proto"
 	"google.golang.org/protobuf/reflect/protoreflect"
@@ -24,10 +26,12 @@ import (
 	"github.com/rampart-policy/rampart/targets/internal/golden"
 )
 
-// same decodes data with protojson, with a new decoder and with a fork
-// of a decoder that kept the recorded dump's texts (seeded), into fresh
-// messages like m, and requires the same outcome: all refuse it, or all
-// give equal messages.
+// same decodes data with protojson and with anyjson — a new decoder, one
+// with parts (routeParts), and a fork of a decoder with parts that kept
+// the recorded dump's texts (seeded) — into fresh messages like m, and
+// requires the same outcome: all refuse it, or all give equal messages.
+// The one difference allowed: a message of a part type whose name is a
+// part placeholder's is refused by the decoders with parts.
 func same(t *testing.T, data []byte, m proto.Message) {
 	t.Helper()
 	want := m.ProtoReflect().New().Interface()
@@ -35,9 +39,16 @@ func same(t *testing.T, data []byte, m proto.Message) {
 	for _, d := range []struct {
 		name string
 		dec  *anyjson.Decoder
-	}{{"anyjson", &anyjson.Decoder{}}, {"a fork of a seeded decoder", seeded(t).Fork()}} {
+	}{{"anyjson", &anyjson.Decoder{}}, {"anyjson with parts", &anyjson.Decoder{Parts: routeParts}},
+		{"a fork of a seeded decoder", seeded(t).Fork()}} {
 		got := m.ProtoReflect().New().Interface()
 		gerr := d.dec.Unmarshal(data, got)
+		if werr == nil && d.dec.Parts != nil && namedLikePlaceholder(want.ProtoReflect()) {
+			if gerr == nil {
+				t.Fatalf("%s took a message named like a part placeholder\ninput: %.300q", d.name, data)
+			}
+			continue
+		}
 		switch {
 		case (werr == nil) != (gerr == nil):
 			t.Fatalf("protojson error %v, %s error %v\ninput: %.300q", werr, d.name, gerr, data)
@@ -47,16 +58,54 @@ func same(t *testing.T, data []byte, m proto.Message) {
 	}
 }
 
+// routeParts are the parts the tests decode apart.
+var routeParts = map[protoreflect.FullName]bool{"envoy.config.route.v3.Route": true, "envoy.config.route.v3.VirtualHost": true}
+
+// namedLikePlaceholder reports a message of a routeParts type, anywhere
+// below m (Anys unpacked), whose name starts as a part placeholder's.
+func namedLikePlaceholder(m protoreflect.Message) bool {
+	found := false
+	if routeParts[m.Descriptor().FullName()] && strings.HasPrefix(m.Get(m.Descriptor().Fields().ByName("name")).String(), "\x00anyjson.part/") {
+		return true
+	}
+	if a, ok := m.Interface().(*anypb.Any); ok {
+		if inner, err := a.UnmarshalNew(); err == nil {
+			return namedLikePlaceholder(inner.ProtoReflect())
+		}
+		return false
+	}
+	m.Range(func(fd protoreflect.FieldDescriptor, v protoreflect.Value) bool {
+		switch {
+		case fd.Kind() != protoreflect.MessageKind:
+		case fd.IsList():
+			for i := 0; i < v.List().Len() && !found; i++ {
+				found = namedLikePlaceholder(v.List().Get(i).Message())
+			}
+		case fd.IsMap():
+			if fd.MapValue().Kind() == protoreflect.MessageKind {
+				v.Map().Range(func(_ protoreflect.MapKey, mv protoreflect.Value) bool {
+					found = namedLikePlaceholder(mv.Message())
+					return !found
+				})
+			}
+		default:
+			found = namedLikePlaceholder(v.Message())
+		}
+		return !found
+	})
+	return found
+}
+
 var seed struct {
 	once sync.Once
 	dec  *anyjson.Decoder
 }
 
-// seeded is a decoder that has read the recorded dump keeping its texts;
-// it is only forked, never used again.
+// seeded is a decoder with parts that has read the recorded dump keeping
+// its texts; it is only forked, never used again.
 func seeded(t testing.TB) *anyjson.Decoder {
 	seed.once.Do(func() {
-		d := &anyjson.Decoder{KeepText: true}
+		d := &anyjson.Decoder{KeepText: true, Parts: routeParts}
 		var cd adminv3.ConfigDump
 		if err := d.Unmarshal(recordedDump(t), &cd); err != nil {
 			panic(err)
@@ -339,4 +388,70 @@ func TestSkip(t *testing.T) {
 	if cleared != 2 {
 		t.Fatalf("%d skipped fields found in the dump, want 2", cleared)
 	}
+}
+
+// routesOf collects the routes of the connection managers.
+func routesOf(ms []proto.Message) []*routev3.Route {
+	var out []*routev3.Route
+	for _, m := range ms {
+		for _, vh := range m.(*hcmv3.HttpConnectionManager).GetRouteConfig().GetVirtualHosts() {
+			out = append(out, vh.GetRoutes()...)
+		}
+	}
+	return out
+}
+
+// TestParts: with routes as parts, a fork reading a dump in which one
+// route of one connection manager changed decodes that route afresh (as
+// protojson decodes the dump) and shares every other route with the
+// decoder it was forked from.
+func TestParts(t *testing.T) {
+	dump := recordedDump(t)
+	base := &anyjson.Decoder{KeepText: true, Parts: routeParts}
+	var bcd adminv3.ConfigDump
+	if err := base.Unmarshal(dump, &bcd); err != nil {
+		t.Fatal(err)
+	}
+	known := map[*routev3.Route]bool{}
+	for _, r := range routesOf(hcms(t, base, &bcd)) {
+		known[r] = true
+	}
+	at := bytes.Index(dump, []byte("envoy.admin.v3.ListenersConfigDump"))
+	tampered := []byte(string(dump[:at]) + strings.Replace(string(dump[at:]), `"timeout": "30s"`, `"timeout": "31s"`, 1))
+	if at < 0 || bytes.Equal(tampered, dump) {
+		t.Fatal("the tamper changed nothing")
+	}
+	same(t, tampered, &adminv3.ConfigDump{})
+	f := base.Fork()
+	var cd adminv3.ConfigDump
+	if err := f.Unmarshal(tampered, &cd); err != nil {
+		t.Fatal(err)
+	}
+	routes := routesOf(hcms(t, f, &cd))
+	var fresh []*routev3.Route
+	for _, r := range routes {
+		if !known[r] {
+			fresh = append(fresh, r)
+		}
+	}
+	if len(fresh) != 1 || fresh[0].GetRoute().GetTimeout().GetSeconds() != 31 {
+		t.Fatalf("%d of %d routes decoded afresh, want the one changed", len(fresh), len(routes))
+	}
+}
+
+// TestPartNameRefused: a route named like a part placeholder is refused
+// by a decoder with parts (protojson takes it), not swapped for a part.
+func TestPartNameRefused(t *testing.T) {
+	dump := recordedDump(t)
+	named := bytes.Replace(dump, []byte(`"name": "customers/create-records"`), []byte(`"name": "\u0000anyjson.part/0"`), 1)
+	if bytes.Equal(named, dump) {
+		t.Fatal("the edit changed nothing")
+	}
+	if err := protojson.Unmarshal(named, &adminv3.ConfigDump{}); err != nil {
+		t.Fatalf("protojson refuses the name: %v", err)
+	}
+	if err := (&anyjson.Decoder{Parts: routeParts}).Unmarshal(named, &adminv3.ConfigDump{}); err == nil {
+		t.Fatal("a route named like a placeholder was taken")
+	}
+	same(t, named, &adminv3.ConfigDump{})
 }
