@@ -9,7 +9,8 @@
 # ~/go/bin/cue, else cue export is skipped).
 #
 # The last lines are always:
-#   drift-kong-yaml: Xs/op, drift-kong-json: Xs/op, drift-envoy: Ys/op, cue-export: Zs (5000 routes)
+#   drift-kong-yaml: Xs/op, drift-kong-json: Xs/op, drift-envoy: Ys/op,
+#   drift-envoy-one-route-changed: Ys/op, cue-export: Zs (5000 routes)
 set -euo pipefail
 
 BENCHTIME=${BENCHTIME:-3x}
@@ -29,4 +30,4 @@ if [[ -x $CUE ]]; then
 	cue_s=$(echo "$(date +%s.%N) - $start" | bc)
 fi
 per_op() { awk -v b="$1" '$1 ~ b {printf "%.2f", $3/1e9}' "$TMP/bench.txt"; }
-echo "drift-kong-yaml: $(per_op 'DriftKong5000/dbless')s/op, drift-kong-json: $(per_op 'DriftKong5000/dbmode')s/op, drift-envoy: $(per_op DriftEnvoy5000)s/op, cue-export: ${cue_s}s (5000 routes)"
+echo "drift-kong-yaml: $(per_op 'DriftKong5000/dbless')s/op, drift-kong-json: $(per_op 'DriftKong5000/dbmode')s/op, drift-envoy: $(per_op 'DriftEnvoy5000/untouched')s/op, drift-envoy-one-route-changed: $(per_op 'DriftEnvoy5000/one-route')s/op, cue-export: ${cue_s}s (5000 routes)"

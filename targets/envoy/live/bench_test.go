@@ -1,6 +1,7 @@
 package live
 
 import (
+	"bytes"
 	"context"
 	"testing"
 	"time"
@@ -9,9 +10,10 @@ import (
 )
 
 // BenchmarkDriftEnvoy5000 times drift over a 5,000-route policy's full
-// /config_dump: parsing the dump (every Any resolved), reducing it and
-// the typed diff (Want.Compare). Building the policy's side (the envoy
-// target's Build) is timed once in setup and logged.
+// /config_dump (Want.Compare: parsing the dump, reducing it, the typed
+// diff), untouched and with one route's timeout changed (found as
+// drift). Building the policy's side (the envoy target's Build and
+// reading its envoy.json, Expected) is timed once in setup and logged.
 func BenchmarkDriftEnvoy5000(b *testing.B) {
 	p := drifttest.Policy(b, 5000, "envoy")
 	start := time.Now()
@@ -29,12 +31,32 @@ func BenchmarkDriftEnvoy5000(b *testing.B) {
 	}
 	b.Logf("envoy: %d routes in the policy, %d Envoy routes, config_dump %d bytes; building the policy's side took %s",
 		5000, routes, len(dump), build)
-	b.SetBytes(int64(len(dump)))
-	b.ResetTimer()
-	for range b.N {
-		r, err := w.Compare(dump)
-		if err != nil || r.Drifted() {
-			b.Fatalf("err %v, drifted %v", err, r.Drifted())
-		}
+	for _, in := range []struct {
+		name    string
+		data    []byte
+		drifted bool
+	}{{"untouched", dump, false}, {"one-route-changed", oneRouteChanged(b, dump), true}} {
+		b.Run(in.name, func(b *testing.B) {
+			b.SetBytes(int64(len(in.data)))
+			for range b.N {
+				r, err := w.Compare(in.data)
+				if err != nil || r.Drifted() != in.drifted {
+					b.Fatalf("err %v, drifted %v", err, r.Drifted())
+				}
+			}
+		})
 	}
+}
+
+// oneRouteChanged raises the first 30 s route timeout in the dump's
+// listeners dump (what Envoy serves) to 31 s.
+func oneRouteChanged(b *testing.B, dump []byte) []byte {
+	at := bytes.Index(dump, []byte("envoy.admin.v3.ListenersConfigDump"))
+	k := bytes.Index(dump[max(at, 0):], []byte(`"timeout": "30s"`))
+	if at < 0 || k < 0 {
+		b.Fatal("no route timeout to change in the listeners dump")
+	}
+	out := append([]byte{}, dump[:at+k]...)
+	out = append(out, `"timeout": "31s"`...)
+	return append(out, dump[at+k+len(`"timeout": "30s"`):]...)
 }
