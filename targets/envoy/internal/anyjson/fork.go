@@ -88,7 +88,9 @@ func (d *Decoder) keepText(url string, raw []byte, i int) {
 	if d.byText == nil {
 		d.byText, d.textURLs = map[[sha256.Size]byte]int{}, map[string]bool{}
 	}
-	d.byText[sha256.Sum256(compactKey(nil, raw))] = i
+	if sum, end := hashNested(raw, 0); end == len(raw) {
+		d.byText[sum] = i
+	}
 	d.textURLs[url] = true
 }
 
