@@ -14,7 +14,15 @@
 // type is an error — but with each distinct Any decoded once
 // (targets/envoy/internal/anyjson): a dump holds every listener and route
 // table two or three times, and each route table the same per-route
-// configs many times. Both sides are reduced to one view of listeners
+// configs many times. The live dump is read with a fork of the decoder
+// that read the policy's envoy.json: a connection manager (or route)
+// whose text is the policy's is the policy's message, taken whole; the
+// dump's repeated copies are skipped unless the rest lacks them. A route
+// table, or a route, that is the policy's own message takes the policy's
+// reduction and its comparison with itself, recorded once (recordSelf),
+// instead of being reduced and compared again — the same checks, made
+// once (TestShortcutsChangeNothing compares the results with the long
+// way's). Both sides are reduced to one view of listeners
 // (TLS context, connection manager, HTTP filters in order with their
 // configs unpacked, virtual hosts and routes with their effective
 // per-filter configs and response headers: a route's own, else its

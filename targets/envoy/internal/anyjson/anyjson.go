@@ -13,6 +13,16 @@
 // protojson, so what it refuses (unknown fields and types, duplicate
 // fields, bad values) is refused here, and what it accepts decodes to the
 // same message: the differential tests and FuzzUnmarshal compare the two.
+//
+// Three options serve a reader that compares a document with one read
+// before (drift: a live /config_dump with the policy's bootstrap). Fork
+// starts a decoder from another's Anys; with KeepText the first also
+// remembers each Any by the SHA-256 of its compact text, so a fork takes
+// an Any with the same text whole, without reading inside it. Parts
+// names message types decoded apart and shared like Anys (Envoy routes:
+// a route table that differs from the policy's in one route costs that
+// route). Skip names fields read past, not decoded (a dump's second and
+// third copies of the configuration).
 package anyjson
 
 import (
