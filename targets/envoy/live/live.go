@@ -82,6 +82,9 @@ type Want struct {
 	dec *anyjson.Decoder
 	// policy is want offered to live views (view.policy).
 	policy *reuse
+	// checks is how many checks comparing want with itself makes: about
+	// what a comparison records (room made for them at once).
+	checks int
 }
 
 // Expected builds the policy's bootstrap with the envoy target and
@@ -118,7 +121,9 @@ func newWant(p *ir.Policy, data []byte) (*Want, error) {
 		return nil, fmt.Errorf("envoy: the policy's bootstrap: %w", err)
 	}
 	recordSelf(p, v)
-	return &Want{p: p, want: v, dec: u.dec, policy: newReuse(v)}, nil
+	self := newComparer(p)
+	self.compare(v, v)
+	return &Want{p: p, want: v, dec: u.dec, policy: newReuse(v), checks: self.d.Len()}, nil
 }
 
 // Compare reads a config_dump, or a bootstrap as deployed (envoy.json,
@@ -130,6 +135,7 @@ func (w *Want) Compare(data []byte) (drift.Result, error) {
 		return drift.Result{}, fmt.Errorf("envoy live config: %w", err)
 	}
 	c := newComparer(w.p)
+	c.d.Grow(w.checks)
 	c.compare(w.want, got)
 	checkMarker(c.d, w.p, got.node)
 	return c.d.Result(), nil
