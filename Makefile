@@ -64,7 +64,7 @@ testssl:
 # exceeded" (a Go fuzzing flake); make test uses a count.
 FUZZTIME ?= 20s
 fuzz:
-	@set -e; for t in targets/goproxy:FuzzBuild targets/nginx:FuzzPolicy targets/nginx:FuzzBuild proxy/server:FuzzRequest proxy/authn:FuzzJWTParse proxy/authn:FuzzJWTClaims proxy/accesslog:FuzzRedact report:FuzzWriters compiler/diag:FuzzGitHubCommand posture:FuzzMarkdownRow targets/kong:FuzzBuild targets/kong:FuzzPolicy targets/envoy:FuzzBuild targets/envoy:FuzzPolicy targets/nginx/live:FuzzParse drift:FuzzWriteText targets/kong/live:FuzzParseConfig targets/envoy/live:FuzzParseDump targets/kong/live:FuzzDriftShaped targets/envoy/live:FuzzDriftShaped targets/kong:FuzzHeader targets/kong/live:FuzzBlockYAML targets/kong/live:FuzzDecodeJSON targets/envoy/internal/anyjson:FuzzUnmarshal targets/envoy/internal/anyjson:FuzzScanRef; do \
+	@set -e; for t in targets/goproxy:FuzzBuild targets/nginx:FuzzPolicy targets/nginx:FuzzBuild proxy/server:FuzzRequest proxy/authn:FuzzJWTParse proxy/authn:FuzzJWTClaims proxy/accesslog:FuzzRedact report:FuzzWriters compiler/diag:FuzzGitHubCommand posture:FuzzMarkdownRow targets/kong:FuzzBuild targets/kong:FuzzPolicy targets/envoy:FuzzBuild targets/envoy:FuzzPolicy targets/envoy:FuzzYAMLSubset targets/envoy:FuzzIndentJSON targets/nginx/live:FuzzParse drift:FuzzWriteText targets/kong/live:FuzzParseConfig targets/envoy/live:FuzzParseDump targets/kong/live:FuzzDriftShaped targets/envoy/live:FuzzDriftShaped targets/kong:FuzzHeader targets/kong/live:FuzzBlockYAML targets/kong/live:FuzzDecodeJSON targets/envoy/internal/anyjson:FuzzUnmarshal targets/envoy/internal/anyjson:FuzzScanRef; do \
 		pkg=$${t%%:*}; fn=$${t##*:}; \
 		$(GO) test -run '^$$' -fuzz "^$$fn$$" -fuzztime $(FUZZTIME) ./$$pkg/; \
 	done

@@ -53,6 +53,11 @@ func verifyCompact(data, wantCompact []byte) error {
 	if err != nil {
 		return err
 	}
+	return sameCompact(got, wantCompact)
+}
+
+// sameCompact requires got to marshal to wantCompact.
+func sameCompact(got *bootstrapv3.Bootstrap, wantCompact []byte) error {
 	a, err := marshalCompact(got)
 	if err != nil {
 		return err
@@ -61,6 +66,56 @@ func verifyCompact(data, wantCompact []byte) error {
 		return errors.New("the artifact does not parse back to the bootstrap it was written from")
 	}
 	return nil
+}
+
+// verifyBuilt is verifyCompact for Build, which has the bootstrap want
+// as well as its compact JSON: when the artifact parses to a bootstrap
+// whose deterministic wire encoding is want's, the two are the same
+// message (Anys, packed deterministically by the emitter and by anyjson,
+// included), which therefore marshals to wantCompact; re-marshalling it
+// to JSON, which unpacks every Any again, is skipped. Otherwise the JSON
+// comparison decides (equal messages whose Anys were packed differently
+// still pass).
+func verifyBuilt(data []byte, want *bootstrapv3.Bootstrap, wantCompact []byte) error {
+	got, err := Parse(data)
+	if err != nil {
+		return err
+	}
+	if sameWire(got, want) {
+		return nil
+	}
+	return sameCompact(got, wantCompact)
+}
+
+// sameWire reports whether a and b have the same deterministic wire
+// encoding.
+func sameWire(a, b *bootstrapv3.Bootstrap) bool {
+	opts := proto.MarshalOptions{Deterministic: true}
+	x, err := opts.Marshal(a)
+	if err != nil {
+		return false
+	}
+	y, err := opts.Marshal(b)
+	return err == nil && bytes.Equal(x, y)
+}
+
+// verifyYAML verifies envoy.yaml against the compact JSON envoy.json is
+// indented from, which Build verifies in full (verifyCompact). When the
+// YAML is in the subset yamlSubsetJSON reads and holds exactly compact's
+// document, it skips the second full pass, whose result that implies:
+// yaml.v3 reads the subset as yamlSubsetJSON does (the differential
+// tests TestYAMLSubset* and FuzzYAMLSubset), so Parse would turn the
+// YAML into the JSON text of compact's document, keys sorted and the same
+// strings and integers, and go on as it does for envoy.json: anyjson
+// decodes as protojson does, which ignores the order of keys and white
+// space, so the same bootstrap, the same validation and the same
+// re-marshalled bytes follow. Any other YAML (outside the subset, or a
+// different document) gets the full check, whose error names the cause.
+func verifyYAML(yamlData, compact []byte) error {
+	if sameDocument(yamlData, compact) {
+		return nil
+	}
+	return verifyCompact(yamlData, compact)
 }
 
 // Parse reads an envoy.json or envoy.yaml into a Bootstrap, strictly:

@@ -1,0 +1,90 @@
+package envoy
+
+import (
+	"bytes"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	bootstrapv3 "github.com/envoyproxy/go-control-plane/envoy/config/bootstrap/v3"
+	"google.golang.org/protobuf/encoding/protowire"
+	"google.golang.org/protobuf/proto"
+	"google.golang.org/protobuf/types/known/anypb"
+
+	"github.com/rampart-policy/rampart/targets/internal/golden"
+)
+
+// builtFixture builds a golden fixture's bootstrap and compact JSON.
+func builtFixture(t *testing.T, name string) (*bootstrapv3.Bootstrap, []byte) {
+	t.Helper()
+	bs, err := newEmitter(golden.ReadIR(t, filepath.Join("testdata", name+".ir.yaml"))).bootstrap()
+	if err != nil {
+		t.Fatal(err)
+	}
+	compact, err := marshalCompact(bs)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return bs, compact
+}
+
+// TestVerifyBuiltWire: for every fixture, envoy.json parses back to a
+// bootstrap with the built one's wire encoding, so Build's JSON check
+// takes the fast path.
+func TestVerifyBuiltWire(t *testing.T) {
+	for _, name := range []string{"authorizer", "clientaddr", "cors", "full", "headerlimits", "mtls", "native", "plaintext"} {
+		bs, compact := builtFixture(t, name)
+		data, err := indentJSON(compact)
+		if err != nil {
+			t.Fatal(err)
+		}
+		got, err := Parse(data)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !sameWire(got, bs) {
+			t.Errorf("%s: envoy.json parses to another wire encoding than the built bootstrap's", name)
+		}
+		if err := verifyBuilt(data, bs, compact); err != nil {
+			t.Errorf("%s: %v", name, err)
+		}
+	}
+}
+
+// TestVerifyBuiltRefuses: an envoy.json that is a valid bootstrap, but
+// not the built one, fails; one that is the built bootstrap with an Any
+// packed into other bytes (an unknown field, which JSON does not show)
+// passes through the JSON comparison.
+func TestVerifyBuiltRefuses(t *testing.T) {
+	bs, compact := builtFixture(t, "full")
+	data, err := indentJSON(compact)
+	if err != nil {
+		t.Fatal(err)
+	}
+	other := bytes.Replace(data, []byte(`"stat_prefix": "`), []byte(`"stat_prefix": "x`), 1)
+	if bytes.Equal(other, data) {
+		t.Fatal("not tampered")
+	}
+	if _, err := Parse(other); err != nil {
+		t.Fatalf("the tampered bootstrap should still parse: %v", err)
+	}
+	if err := verifyBuilt(other, bs, compact); err == nil || !strings.Contains(err.Error(), "does not parse back") {
+		t.Fatalf("a different bootstrap passes: %v", err)
+	}
+
+	repacked := proto.Clone(bs).(*bootstrapv3.Bootstrap)
+	a := repacked.GetStaticResources().GetListeners()[0].GetFilterChains()[0].GetFilters()[0].GetTypedConfig()
+	if a == nil {
+		t.Fatal("no typed_config to repack")
+	}
+	a.Value = protowire.AppendVarint(protowire.AppendTag(bytes.Clone(a.Value), 9999, protowire.VarintType), 1)
+	if _, err := anypb.UnmarshalNew(a, proto.UnmarshalOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	if sameWire(repacked, bs) {
+		t.Fatal("the repacked bootstrap has the same wire encoding")
+	}
+	if err := verifyBuilt(data, repacked, compact); err != nil {
+		t.Fatalf("the same bootstrap, packed otherwise, fails: %v", err)
+	}
+}
