@@ -38,83 +38,122 @@ func encode(compact []byte) (jsonData, yamlData []byte, err error) {
 // line break, byte for byte what json.Indent(dst, compact, "", "  ")
 // writes (TestIndentJSONMatches, FuzzIndentJSON) at a fraction of its
 // cost: compact is valid JSON without white space (marshalCompact), so a
-// pass that only follows strings and brackets can place the breaks. The
-// output is sized by a first pass. (toYAML reads JSON text whatever its
-// white space, so it prints the YAML from compact directly.)
+// pass that only follows strings and brackets can place the breaks. A
+// first pass checks that structure and sizes the output. (toYAML reads
+// JSON text whatever its white space, so it prints the YAML from compact
+// directly.)
 func indentJSON(compact []byte) ([]byte, error) {
-	n, err := indentJSONTo(nil, compact)
+	n, err := indentedLen(compact)
 	if err != nil {
 		return nil, err
 	}
-	out := make([]byte, 0, n)
-	_, err = indentJSONTo(&out, compact)
-	return out, err
-}
-
-// indentJSONTo appends compact, indented, to *dst, or only measures it
-// when dst is nil; it returns the indented length.
-func indentJSONTo(dst *[]byte, compact []byte) (int, error) {
-	n, depth := 0, 0
-	put := func(b ...byte) {
-		n += len(b)
-		if dst != nil {
-			*dst = append(*dst, b...)
-		}
-	}
-	newline := func() {
-		n += 1 + 2*depth
-		if dst != nil {
-			*dst = append(*dst, '\n')
-			for range depth {
-				*dst = append(*dst, ' ', ' ')
-			}
-		}
-	}
+	out := make([]byte, n)
+	w, depth := 0, 0
 	for i := 0; i < len(compact); i++ {
 		switch c := compact[i]; c {
 		case '"':
-			j := i + 1
-			for ; j < len(compact) && compact[j] != '"'; j++ {
-				if compact[j] == '\\' {
-					j++
-				}
-			}
-			if j >= len(compact) {
-				return 0, errJSON
-			}
-			put(compact[i : j+1]...)
-			i = j
+			j := stringEnd(compact, i)
+			w += copy(out[w:], compact[i:j])
+			i = j - 1
 		case '{', '[':
-			if i+1 < len(compact) && compact[i+1] == c+2 { // '}' is '{'+2, ']' is '['+2
-				put(c, c+2)
+			out[w] = c
+			if compact[i+1] == c+2 { // '}' is '{'+2, ']' is '['+2: empty
+				out[w+1] = c + 2
+				w += 2
 				i++
 				continue
 			}
-			put(c)
 			depth++
-			newline()
+			w = newline(out, w+1, depth)
+		case '}', ']':
+			depth--
+			w = newline(out, w, depth)
+			out[w] = c
+			w++
+		case ',':
+			out[w] = c
+			w = newline(out, w+1, depth)
+		case ':':
+			out[w], out[w+1] = ':', ' '
+			w += 2
+		default:
+			out[w] = c
+			w++
+		}
+	}
+	out[w] = '\n'
+	return out, nil
+}
+
+// newline writes a line break and depth levels of indentation at out[w:]
+// and returns the position after them.
+func newline(out []byte, w, depth int) int {
+	out[w] = '\n'
+	w++
+	for n := 2 * depth; n > 0; {
+		k := copy(out[w:w+min(n, len(blanks))], blanks)
+		w, n = w+k, n-k
+	}
+	return w
+}
+
+// indentedLen checks that compact is JSON text without white space whose
+// strings end and whose brackets balance (what indentJSON relies on), and
+// returns the length indentJSON writes for it.
+func indentedLen(compact []byte) (int, error) {
+	n, depth := len(compact)+1, 0 // the final line break
+	for i := 0; i < len(compact); i++ {
+		switch c := compact[i]; c {
+		case '"':
+			j := stringEnd(compact, i)
+			if j < 0 {
+				return 0, errJSON
+			}
+			i = j - 1
+		case '{', '[':
+			if i+1 < len(compact) && compact[i+1] == c+2 {
+				i++
+				continue
+			}
+			depth++
+			n += 1 + 2*depth
 		case '}', ']':
 			if depth--; depth < 0 {
 				return 0, errJSON
 			}
-			newline()
-			put(c)
+			n += 1 + 2*depth
 		case ',':
-			put(c)
-			newline()
+			n += 1 + 2*depth
 		case ':':
-			put(c, ' ')
+			n++
 		case ' ', '\t', '\n', '\r':
 			return 0, errJSON // not compact
-		default:
-			put(c)
 		}
 	}
 	if depth != 0 {
 		return 0, errJSON
 	}
-	put('\n')
 	return n, nil
+}
+
+// stringEnd is the index just past the JSON string starting at b[i], -1
+// if it does not end.
+func stringEnd(b []byte, i int) int {
+	for j := i + 1; ; {
+		k := bytes.IndexByte(b[j:], '"')
+		if k < 0 {
+			return -1
+		}
+		j += k
+		escapes := 0
+		for b[j-1-escapes] == '\\' {
+			escapes++
+		}
+		if escapes%2 == 0 {
+			return j + 1
+		}
+		j++
+	}
 }
 
 // marshalCompact is the bootstrap as compact JSON: the canonical form

@@ -142,7 +142,7 @@ func Parse(data []byte) (*bootstrapv3.Bootstrap, error) {
 	if err := bs.ValidateAll(); err != nil {
 		return nil, fmt.Errorf("bootstrap: %w", err)
 	}
-	c := &anyCache{msgs: map[string]proto.Message{}}
+	c := &anyCache{msgs: map[string]proto.Message{}, holdsAny: map[protoreflect.FullName]bool{}}
 	if err := c.validateAnys(bs.ProtoReflect()); err != nil {
 		return nil, err
 	}
@@ -161,6 +161,36 @@ type validator interface{ ValidateAll() error }
 // into, once.
 type anyCache struct {
 	msgs map[string]proto.Message
+	// holdsAny memoises mayHoldAny by message type.
+	holdsAny map[protoreflect.FullName]bool
+}
+
+// mayHoldAny reports whether a message of type md can have an Any
+// anywhere below it: an Any field, or a message field (list and map
+// values included) of a type that may. A type met again while its own
+// answer is being worked out (a recursive type) counts as holding one,
+// so the answer errs only towards looking.
+func (c *anyCache) mayHoldAny(md protoreflect.MessageDescriptor) bool {
+	if v, ok := c.holdsAny[md.FullName()]; ok {
+		return v
+	}
+	if md.FullName() == "google.protobuf.Any" {
+		c.holdsAny[md.FullName()] = true
+		return true
+	}
+	c.holdsAny[md.FullName()] = true // until known: recursion looks
+	fields, holds := md.Fields(), false
+	for i := 0; i < fields.Len() && !holds; i++ {
+		fd := fields.Get(i)
+		if fd.IsMap() {
+			fd = fd.MapValue()
+		}
+		if fd.Kind() == protoreflect.MessageKind || fd.Kind() == protoreflect.GroupKind {
+			holds = c.mayHoldAny(fd.Message())
+		}
+	}
+	c.holdsAny[md.FullName()] = holds
+	return holds
 }
 
 // anyKey identifies an Any by type and bytes.
@@ -181,11 +211,22 @@ func (c *anyCache) unpack(a *anypb.Any) (m proto.Message, first bool, err error)
 }
 
 // validateAnys unpacks every Any below m, runs its ValidateAll, and
-// recurses into it.
+// recurses into it. It does not look below a message whose type cannot
+// hold an Any (mayHoldAny).
 func (c *anyCache) validateAnys(m protoreflect.Message) error {
+	if !c.mayHoldAny(m.Descriptor()) {
+		return nil
+	}
 	var err error
 	m.Range(func(fd protoreflect.FieldDescriptor, v protoreflect.Value) bool {
 		if fd.Kind() != protoreflect.MessageKind && fd.Kind() != protoreflect.GroupKind {
+			return true
+		}
+		md := fd.Message()
+		if fd.IsMap() {
+			md = fd.MapValue().Message() // nil for scalar values
+		}
+		if md == nil || !c.mayHoldAny(md) {
 			return true
 		}
 		switch {
@@ -195,12 +236,10 @@ func (c *anyCache) validateAnys(m protoreflect.Message) error {
 				err = c.validateMessage(l.Get(i).Message())
 			}
 		case fd.IsMap():
-			if fd.MapValue().Kind() == protoreflect.MessageKind {
-				v.Map().Range(func(_ protoreflect.MapKey, mv protoreflect.Value) bool {
-					err = c.validateMessage(mv.Message())
-					return err == nil
-				})
-			}
+			v.Map().Range(func(_ protoreflect.MapKey, mv protoreflect.Value) bool {
+				err = c.validateMessage(mv.Message())
+				return err == nil
+			})
 		default:
 			err = c.validateMessage(v.Message())
 		}

@@ -7,9 +7,15 @@ import (
 	"testing"
 
 	bootstrapv3 "github.com/envoyproxy/go-control-plane/envoy/config/bootstrap/v3"
+	corev3 "github.com/envoyproxy/go-control-plane/envoy/config/core/v3"
+	routev3 "github.com/envoyproxy/go-control-plane/envoy/config/route/v3"
+	matcherv3 "github.com/envoyproxy/go-control-plane/envoy/type/matcher/v3"
 	"google.golang.org/protobuf/encoding/protowire"
 	"google.golang.org/protobuf/proto"
+	"google.golang.org/protobuf/reflect/protoreflect"
 	"google.golang.org/protobuf/types/known/anypb"
+	"google.golang.org/protobuf/types/known/durationpb"
+	"google.golang.org/protobuf/types/known/structpb"
 
 	"github.com/rampart-policy/rampart/targets/internal/golden"
 )
@@ -86,5 +92,34 @@ func TestVerifyBuiltRefuses(t *testing.T) {
 	}
 	if err := verifyBuilt(data, repacked, compact); err != nil {
 		t.Fatalf("the same bootstrap, packed otherwise, fails: %v", err)
+	}
+}
+
+// TestParseValidatesInsideAnys: a packed configuration that fails its
+// ValidateAll deep inside Anys (a local_ratelimit without a stat_prefix,
+// inside the connection manager) is refused: pruning the walk by type
+// (mayHoldAny) does not skip it.
+func TestParseValidatesInsideAnys(t *testing.T) {
+	_, compact := builtFixture(t, "full")
+	bad := bytes.Replace(compact, []byte(`"stat_prefix":"rampart_ratelimit"`), []byte(`"stat_prefix":""`), 1)
+	if bytes.Equal(bad, compact) {
+		t.Fatal("no local_ratelimit to break")
+	}
+	if _, err := Parse(bad); err == nil || !strings.Contains(err.Error(), "StatPrefix") {
+		t.Fatalf("Parse error %v, want local_ratelimit's StatPrefix", err)
+	}
+}
+
+// TestMayHoldAny: types with an Any below them are looked into, types
+// without are not, recursive types are looked into.
+func TestMayHoldAny(t *testing.T) {
+	c := &anyCache{holdsAny: map[protoreflect.FullName]bool{}}
+	for m, want := range map[proto.Message]bool{
+		&bootstrapv3.Bootstrap{}: true, &routev3.Route{}: true, &anypb.Any{}: true, &structpb.Struct{}: true,
+		&durationpb.Duration{}: false, &matcherv3.RegexMatcher{}: false, &corev3.HeaderValue{}: false,
+	} {
+		if got := c.mayHoldAny(m.ProtoReflect().Descriptor()); got != want {
+			t.Errorf("%T: mayHoldAny %v, want %v", m, got, want)
+		}
 	}
 }
