@@ -104,7 +104,10 @@ func (t *Target) Build(ctx context.Context, p *ir.Policy) ([]targetapi.Artifact,
 	if err != nil {
 		return nil, fmt.Errorf("envoy: %w", err)
 	}
-	compact, err := marshalCompact(bs)
+	compact, err := marshalShared(bs)
+	if err != nil {
+		compact, err = marshalCompact(bs) // protojson's own way, and its error
+	}
 	if err != nil {
 		return nil, fmt.Errorf("envoy: %w", err)
 	}
@@ -123,7 +126,7 @@ func encodeVerified(bs *bootstrapv3.Bootstrap, compact []byte) ([]targetapi.Arti
 	)
 	wg.Go(func() {
 		if jsonData, jsonErr = indentJSON(compact); jsonErr == nil {
-			jsonErr = verifyBuilt(jsonData, bs, compact)
+			jsonErr = verifyBuilt(jsonData, bs)
 		}
 	})
 	yamlData, yamlErr := toYAML(compact)

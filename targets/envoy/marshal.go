@@ -7,6 +7,7 @@ import (
 
 	bootstrapv3 "github.com/envoyproxy/go-control-plane/envoy/config/bootstrap/v3"
 	"google.golang.org/protobuf/encoding/protojson"
+	"google.golang.org/protobuf/proto"
 )
 
 // Marshal renders the bootstrap as JSON and as YAML. protojson sorts map
@@ -159,8 +160,11 @@ func stringEnd(b []byte, i int) int {
 // marshalCompact is the bootstrap as compact JSON: the canonical form
 // Verify compares (the artifact's JSON is this, indented, which is a
 // function of these bytes alone).
-func marshalCompact(bs *bootstrapv3.Bootstrap) ([]byte, error) {
-	raw, err := protojson.MarshalOptions{UseProtoNames: true}.Marshal(bs)
+func marshalCompact(bs *bootstrapv3.Bootstrap) ([]byte, error) { return compactJSON(bs) }
+
+// compactJSON is protojson's JSON of m, compacted.
+func compactJSON(m proto.Message) ([]byte, error) {
+	raw, err := protojson.MarshalOptions{UseProtoNames: true}.Marshal(m)
 	if err != nil {
 		return nil, fmt.Errorf("marshal bootstrap: %w", err)
 	}

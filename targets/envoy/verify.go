@@ -68,15 +68,15 @@ func sameCompact(got *bootstrapv3.Bootstrap, wantCompact []byte) error {
 	return nil
 }
 
-// verifyBuilt is verifyCompact for Build, which has the bootstrap want
-// as well as its compact JSON: when the artifact parses to a bootstrap
-// whose deterministic wire encoding is want's, the two are the same
-// message (Anys, packed deterministically by the emitter and by anyjson,
-// included), which therefore marshals to wantCompact; re-marshalling it
-// to JSON, which unpacks every Any again, is skipped. Otherwise the JSON
-// comparison decides (equal messages whose Anys were packed differently
-// still pass).
-func verifyBuilt(data []byte, want *bootstrapv3.Bootstrap, wantCompact []byte) error {
+// verifyBuilt is Build's check of envoy.json against the bootstrap want
+// it was written from: the artifact must Parse, and to a bootstrap whose
+// deterministic wire encoding is want's — the same message (Anys, packed
+// deterministically by the emitter and by anyjson, included), so the
+// same JSON — or, failing that, whose JSON (marshalCompact) is want's
+// (equal messages whose Anys were packed differently pass). Both sides
+// are marshalled here by protojson itself, so the check does not depend
+// on how Build wrote the artifact (marshalShared).
+func verifyBuilt(data []byte, want *bootstrapv3.Bootstrap) error {
 	got, err := Parse(data)
 	if err != nil {
 		return err
@@ -84,7 +84,11 @@ func verifyBuilt(data []byte, want *bootstrapv3.Bootstrap, wantCompact []byte) e
 	if sameWire(got, want) {
 		return nil
 	}
-	return sameCompact(got, wantCompact)
+	wantJSON, err := marshalCompact(want)
+	if err != nil {
+		return err
+	}
+	return sameCompact(got, wantJSON)
 }
 
 // sameWire reports whether a and b have the same deterministic wire
@@ -161,24 +165,24 @@ type validator interface{ ValidateAll() error }
 // into, once.
 type anyCache struct {
 	msgs map[string]proto.Message
-	// holdsAny memoises mayHoldAny by message type.
+	// holdsAny memoises mayHoldAny.
 	holdsAny map[protoreflect.FullName]bool
 }
 
 // mayHoldAny reports whether a message of type md can have an Any
 // anywhere below it: an Any field, or a message field (list and map
-// values included) of a type that may. A type met again while its own
-// answer is being worked out (a recursive type) counts as holding one,
-// so the answer errs only towards looking.
-func (c *anyCache) mayHoldAny(md protoreflect.MessageDescriptor) bool {
-	if v, ok := c.holdsAny[md.FullName()]; ok {
+// values included) of a type that may. memo keeps the answers by type. A
+// type met again while its own answer is being worked out (a recursive
+// type) counts as holding one, so the answer errs only towards looking.
+func mayHoldAny(memo map[protoreflect.FullName]bool, md protoreflect.MessageDescriptor) bool {
+	if v, ok := memo[md.FullName()]; ok {
 		return v
 	}
 	if md.FullName() == "google.protobuf.Any" {
-		c.holdsAny[md.FullName()] = true
+		memo[md.FullName()] = true
 		return true
 	}
-	c.holdsAny[md.FullName()] = true // until known: recursion looks
+	memo[md.FullName()] = true // until known: recursion looks
 	fields, holds := md.Fields(), false
 	for i := 0; i < fields.Len() && !holds; i++ {
 		fd := fields.Get(i)
@@ -186,10 +190,10 @@ func (c *anyCache) mayHoldAny(md protoreflect.MessageDescriptor) bool {
 			fd = fd.MapValue()
 		}
 		if fd.Kind() == protoreflect.MessageKind || fd.Kind() == protoreflect.GroupKind {
-			holds = c.mayHoldAny(fd.Message())
+			holds = mayHoldAny(memo, fd.Message())
 		}
 	}
-	c.holdsAny[md.FullName()] = holds
+	memo[md.FullName()] = holds
 	return holds
 }
 
@@ -214,7 +218,7 @@ func (c *anyCache) unpack(a *anypb.Any) (m proto.Message, first bool, err error)
 // recurses into it. It does not look below a message whose type cannot
 // hold an Any (mayHoldAny).
 func (c *anyCache) validateAnys(m protoreflect.Message) error {
-	if !c.mayHoldAny(m.Descriptor()) {
+	if !mayHoldAny(c.holdsAny, m.Descriptor()) {
 		return nil
 	}
 	var err error
@@ -226,7 +230,7 @@ func (c *anyCache) validateAnys(m protoreflect.Message) error {
 		if fd.IsMap() {
 			md = fd.MapValue().Message() // nil for scalar values
 		}
-		if md == nil || !c.mayHoldAny(md) {
+		if md == nil || !mayHoldAny(c.holdsAny, md) {
 			return true
 		}
 		switch {
