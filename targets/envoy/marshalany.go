@@ -4,7 +4,11 @@ import (
 	"bytes"
 	"errors"
 	"fmt"
+	"runtime"
+	"slices"
 	"strconv"
+	"sync"
+	"sync/atomic"
 
 	bootstrapv3 "github.com/envoyproxy/go-control-plane/envoy/config/bootstrap/v3"
 	"google.golang.org/protobuf/proto"
@@ -19,58 +23,89 @@ import (
 // thousands of routes. Every Any (in a copy of bs, and in each Any's
 // unpacked message, level by level) is replaced by a placeholder Any (a
 // StringValue holding "\x00rampart-any:N"); the document and each
-// distinct Any are marshalled by protojson and compacted; then each
-// placeholder's object is replaced by Any N's JSON. protojson writes an
-// Any in a document as it writes it alone, so the result is
-// marshalCompact's bytes (TestMarshalSharedMatches, FuzzMarshalShared).
-// A document whose JSON holds a placeholder's text that is not one (a
-// Struct can spell it) is an error, as is an Any protojson cannot
-// marshal; Build then uses marshalCompact. Build relies on the result
-// only through verifyBuilt, which parses the artifact and requires the
-// bootstrap built (wire encoding, else marshalCompact's JSON of both).
+// distinct Any are then marshalled by protojson and compacted, on as many
+// goroutines as there are processors (largest first; each piece is a
+// function of its message alone, so the bytes do not depend on the
+// scheduling); then each placeholder's object is replaced by Any N's
+// JSON. protojson writes an Any in a document as it writes it alone, so
+// the result is marshalCompact's bytes (TestMarshalSharedMatches,
+// FuzzMarshalShared). A document whose JSON holds a placeholder's text
+// that is not one (a Struct can spell it) is an error, as is an Any
+// protojson cannot marshal; Build then uses marshalCompact. Build relies
+// on the result only through verifyBuilt, which parses the artifact and
+// requires the bootstrap built (wire encoding, else marshalCompact's JSON
+// of both).
 func marshalShared(bs *bootstrapv3.Bootstrap) ([]byte, error) {
 	s := &anySharer{index: map[string]int{}, holdsAny: map[protoreflect.FullName]bool{}}
 	doc := proto.Clone(bs)
 	if err := s.replaceAnys(doc.ProtoReflect()); err != nil {
 		return nil, err
 	}
-	root, err := s.fragment(doc)
-	if err != nil {
+	root := len(s.pieces)
+	s.pieces = append(s.pieces, piece{msg: doc, placeholders: s.replaced, size: proto.Size(doc), expanded: -1})
+	if err := s.marshalPieces(); err != nil {
 		return nil, err
 	}
-	return s.expand(make([]byte, 0, s.size(root)), root)
+	return s.expand(make([]byte, 0, s.expandedSize(root)), root)
 }
 
 // errPlaceholder is a document that spells a placeholder it does not
 // hold.
 var errPlaceholder = errors.New("the bootstrap's JSON spells a placeholder")
 
-// fragment is m's compact JSON, whose placeholders must be exactly the
-// s.replaced Anys replaceAnys replaced in it.
-func (s *anySharer) fragment(m proto.Message) ([]byte, error) {
-	frag, err := compactJSON(m)
-	if err != nil {
-		return nil, err
-	}
-	if bytes.Count(frag, []byte(placeholderPrefix)) != s.replaced {
-		return nil, errPlaceholder
-	}
-	return frag, nil
-}
-
-// anySharer holds the JSON of each distinct Any met so far.
+// anySharer replaces the Anys of a document and holds what it needs to
+// write them back.
 type anySharer struct {
-	// index finds an Any's number by anyKey; frags are the Anys' JSON
-	// (with placeholders for the Anys inside them), by number.
-	index map[string]int
-	frags [][]byte
-	// sizes memoises the expanded length of each fragment (size).
-	sizes []int
+	// index finds an Any's number by anyKey; pieces are the Anys, by
+	// number (and, last, the document).
+	index  map[string]int
+	pieces []piece
 	// holdsAny memoises mayHoldAny.
 	holdsAny map[protoreflect.FullName]bool
 	// replaced counts the placeholders put in the message being
 	// replaced (not in the Anys below them).
 	replaced int
+}
+
+// piece is an Any (or the document) with its own Anys replaced.
+type piece struct {
+	msg proto.Message
+	// placeholders is how many placeholders msg holds; size its wire
+	// size, to marshal the largest first.
+	placeholders, size int
+	// json is msg's compact JSON; expanded its length with every
+	// placeholder expanded (-1 until known).
+	json     []byte
+	expanded int
+	// stand is the wire value of this Any's placeholder.
+	stand []byte
+}
+
+// marshalPieces writes every piece's JSON, largest first, on up to
+// GOMAXPROCS goroutines, and checks that its placeholders are the ones
+// put in it.
+func (s *anySharer) marshalPieces() error {
+	order := make([]int, len(s.pieces))
+	for i := range order {
+		order[i] = i
+	}
+	slices.SortStableFunc(order, func(a, b int) int { return s.pieces[b].size - s.pieces[a].size })
+	errs := make([]error, len(s.pieces))
+	var next atomic.Int64
+	var wg sync.WaitGroup
+	for range min(runtime.GOMAXPROCS(0), len(order)) {
+		wg.Go(func() {
+			for k := int(next.Add(1)) - 1; k < len(order); k = int(next.Add(1)) - 1 {
+				p := &s.pieces[order[k]]
+				p.json, errs[order[k]] = compactJSON(p.msg)
+				if errs[order[k]] == nil && bytes.Count(p.json, []byte(placeholderPrefix)) != p.placeholders {
+					errs[order[k]] = errPlaceholder
+				}
+			}
+		})
+	}
+	wg.Wait()
+	return errors.Join(errs...)
 }
 
 // placeholderURL is the type of the placeholder Anys.
@@ -129,17 +164,13 @@ func (s *anySharer) replaceIn(m protoreflect.Message) error {
 	if err != nil {
 		return err
 	}
-	value, err := proto.Marshal(wrapperspb.String("\x00rampart-any:" + strconv.Itoa(n)))
-	if err != nil {
-		return err
-	}
-	a.TypeUrl, a.Value = placeholderURL, value
+	a.TypeUrl, a.Value = placeholderURL, s.pieces[n].stand
 	s.replaced++
 	return nil
 }
 
-// number is a's number, its JSON (with placeholders for the Anys in it)
-// written the first time.
+// number is a's number; the first time, a is unpacked, its own Anys
+// replaced, and it is re-packed as the piece to marshal.
 func (s *anySharer) number(a *anypb.Any) (int, error) {
 	k := anyKey(a)
 	if n, ok := s.index[k]; ok {
@@ -158,13 +189,14 @@ func (s *anySharer) number(a *anypb.Any) (int, error) {
 	if err != nil {
 		return 0, err
 	}
-	frag, err := s.fragment(&anypb.Any{TypeUrl: a.GetTypeUrl(), Value: value})
+	n := len(s.pieces)
+	stand, err := proto.Marshal(wrapperspb.String("\x00rampart-any:" + strconv.Itoa(n)))
 	if err != nil {
 		return 0, err
 	}
+	s.pieces = append(s.pieces, piece{msg: &anypb.Any{TypeUrl: a.GetTypeUrl(), Value: value},
+		placeholders: s.replaced, size: len(value), expanded: -1, stand: stand})
 	s.replaced = outer
-	n := len(s.frags)
-	s.frags, s.sizes = append(s.frags, frag), append(s.sizes, -1)
 	s.index[k] = n
 	return n, nil
 }
@@ -193,44 +225,46 @@ func placeholders(b []byte, fn func(text []byte, n int) error) error {
 	}
 }
 
-// expand appends b to dst with each placeholder replaced by its Any's
-// JSON, expanded.
-func (s *anySharer) expand(dst, b []byte) ([]byte, error) {
-	err := placeholders(b, func(text []byte, n int) error {
+// expand appends piece n's JSON to dst with each placeholder replaced by
+// its Any's JSON, expanded. A piece holds only Anys numbered before it
+// (number numbers the Anys inside an Any first), so expanding ends.
+func (s *anySharer) expand(dst []byte, n int) ([]byte, error) {
+	err := placeholders(s.pieces[n].json, func(text []byte, m int) error {
 		dst = append(dst, text...)
-		if n < 0 {
+		if m < 0 {
 			return nil
 		}
-		if n >= len(s.frags) {
+		if m >= n {
 			return errJSON
 		}
 		var err error
-		dst, err = s.expand(dst, s.frags[n])
+		dst, err = s.expand(dst, m)
 		return err
 	})
 	return dst, err
 }
 
-// size is the length of b expanded (an estimate, 0, when b is not
-// well-formed; expand then reports the error).
-func (s *anySharer) size(b []byte) int {
+// expandedSize is the length of piece n's JSON expanded (an estimate, 0,
+// when it is not well-formed; expand then reports the error).
+func (s *anySharer) expandedSize(n int) int {
+	if s.pieces[n].expanded >= 0 {
+		return s.pieces[n].expanded
+	}
 	total := 0
-	err := placeholders(b, func(text []byte, n int) error {
+	err := placeholders(s.pieces[n].json, func(text []byte, m int) error {
 		total += len(text)
-		if n < 0 {
+		if m < 0 {
 			return nil
 		}
-		if n >= len(s.frags) {
+		if m >= n {
 			return errJSON
 		}
-		if s.sizes[n] < 0 {
-			s.sizes[n] = s.size(s.frags[n])
-		}
-		total += s.sizes[n]
+		total += s.expandedSize(m)
 		return nil
 	})
 	if err != nil {
-		return 0
+		total = 0
 	}
+	s.pieces[n].expanded = total
 	return total
 }

@@ -2,6 +2,7 @@ package envoy
 
 import (
 	"bytes"
+	"errors"
 	"strings"
 	"testing"
 	"unicode/utf8"
@@ -115,7 +116,7 @@ func FuzzMarshalShared(f *testing.F) {
 // placeholder is refused, not expanded.
 func TestMarshalSharedRefusesSpelledPlaceholder(t *testing.T) {
 	bs, _ := builtFixture(t, "full")
-	if _, err := marshalShared(withStrings(t, bs, "0", true)); err != errPlaceholder {
+	if _, err := marshalShared(withStrings(t, bs, "0", true)); !errors.Is(err, errPlaceholder) {
 		t.Fatalf("error %v, want errPlaceholder", err)
 	}
 	if !sameShared(t, withStrings(t, bs, "0", false)) {
