@@ -6,6 +6,8 @@ import (
 	"fmt"
 	"sync"
 
+	bootstrapv3 "github.com/envoyproxy/go-control-plane/envoy/config/bootstrap/v3"
+
 	"github.com/rampart-policy/rampart/compiler/ir"
 	"github.com/rampart-policy/rampart/targets/internal/targetapi"
 )
@@ -102,36 +104,48 @@ func (t *Target) Build(ctx context.Context, p *ir.Policy) ([]targetapi.Artifact,
 	if err != nil {
 		return nil, fmt.Errorf("envoy: %w", err)
 	}
-	compact, err := marshalCompact(bs)
+	compact, err := marshalShared(bs)
+	if err != nil {
+		compact, err = marshalCompact(bs) // protojson's own way, and its error
+	}
 	if err != nil {
 		return nil, fmt.Errorf("envoy: %w", err)
 	}
-	jsonData, yamlData, err := encode(compact)
-	if err != nil {
-		return nil, fmt.Errorf("envoy: %w", err)
-	}
-	arts := []targetapi.Artifact{{Path: JSONFile, Data: jsonData}, {Path: YAMLFile, Data: yamlData}}
-	if err := verifyAll(arts, compact); err != nil {
-		return nil, fmt.Errorf("envoy: internal error: %w", err)
-	}
-	return arts, nil
+	return encodeVerified(bs, compact)
 }
 
-// verifyAll verifies each artifact against the bootstrap's compact JSON,
-// the artifacts side by side (each parse is independent); the first
-// artifact's error is reported first.
-func verifyAll(arts []targetapi.Artifact, compact []byte) error {
-	errs := make([]error, len(arts))
-	var wg sync.WaitGroup
-	for i, a := range arts {
-		wg.Go(func() {
-			if err := verifyCompact(a.Data, compact); err != nil {
-				errs[i] = fmt.Errorf("%s: %w", a.Path, err)
-			}
-		})
+// encodeVerified writes both artifacts from the bootstrap's compact JSON
+// and verifies each against bs and compact, envoy.json on one goroutine and envoy.yaml on the
+// other (each artifact is a function of compact alone, so the bytes do
+// not depend on the scheduling); envoy.json's error is reported first.
+func encodeVerified(bs *bootstrapv3.Bootstrap, compact []byte) ([]targetapi.Artifact, error) {
+	var (
+		jsonData []byte
+		jsonErr  error
+		wg       sync.WaitGroup
+	)
+	wg.Go(func() {
+		if jsonData, jsonErr = indentJSON(compact); jsonErr == nil {
+			jsonErr = verifyBuilt(jsonData, bs)
+		}
+	})
+	yamlData, yamlErr := toYAML(compact)
+	if yamlErr == nil {
+		yamlErr = verifyYAML(yamlData, compact)
 	}
 	wg.Wait()
-	return errors.Join(errs...)
+	if jsonErr != nil || yamlErr != nil {
+		return nil, fmt.Errorf("envoy: internal error: %w", errors.Join(wrapPath(JSONFile, jsonErr), wrapPath(YAMLFile, yamlErr)))
+	}
+	return []targetapi.Artifact{{Path: JSONFile, Data: jsonData}, {Path: YAMLFile, Data: yamlData}}, nil
+}
+
+// wrapPath prefixes a non-nil err with the artifact's name.
+func wrapPath(path string, err error) error {
+	if err == nil {
+		return nil
+	}
+	return fmt.Errorf("%s: %w", path, err)
 }
 
 // unenforced fails the build on any control the policy needs that Envoy

@@ -53,6 +53,11 @@ func verifyCompact(data, wantCompact []byte) error {
 	if err != nil {
 		return err
 	}
+	return sameCompact(got, wantCompact)
+}
+
+// sameCompact requires got to marshal to wantCompact.
+func sameCompact(got *bootstrapv3.Bootstrap, wantCompact []byte) error {
 	a, err := marshalCompact(got)
 	if err != nil {
 		return err
@@ -61,6 +66,60 @@ func verifyCompact(data, wantCompact []byte) error {
 		return errors.New("the artifact does not parse back to the bootstrap it was written from")
 	}
 	return nil
+}
+
+// verifyBuilt is Build's check of envoy.json against the bootstrap want
+// it was written from: the artifact must Parse, and to a bootstrap whose
+// deterministic wire encoding is want's — the same message (Anys, packed
+// deterministically by the emitter and by anyjson, included), so the
+// same JSON — or, failing that, whose JSON (marshalCompact) is want's
+// (equal messages whose Anys were packed differently pass). Both sides
+// are marshalled here by protojson itself, so the check does not depend
+// on how Build wrote the artifact (marshalShared).
+func verifyBuilt(data []byte, want *bootstrapv3.Bootstrap) error {
+	got, err := Parse(data)
+	if err != nil {
+		return err
+	}
+	if sameWire(got, want) {
+		return nil
+	}
+	wantJSON, err := marshalCompact(want)
+	if err != nil {
+		return err
+	}
+	return sameCompact(got, wantJSON)
+}
+
+// sameWire reports whether a and b have the same deterministic wire
+// encoding.
+func sameWire(a, b *bootstrapv3.Bootstrap) bool {
+	opts := proto.MarshalOptions{Deterministic: true}
+	x, err := opts.Marshal(a)
+	if err != nil {
+		return false
+	}
+	y, err := opts.Marshal(b)
+	return err == nil && bytes.Equal(x, y)
+}
+
+// verifyYAML verifies envoy.yaml against the compact JSON envoy.json is
+// indented from, which Build verifies in full (verifyCompact). When the
+// YAML is in the subset yamlSubsetJSON reads and holds exactly compact's
+// document, it skips the second full pass, whose result that implies:
+// yaml.v3 reads the subset as yamlSubsetJSON does (the differential
+// tests TestYAMLSubset* and FuzzYAMLSubset), so Parse would turn the
+// YAML into the JSON text of compact's document, keys sorted and the same
+// strings and integers, and go on as it does for envoy.json: anyjson
+// decodes as protojson does, which ignores the order of keys and white
+// space, so the same bootstrap, the same validation and the same
+// re-marshalled bytes follow. Any other YAML (outside the subset, or a
+// different document) gets the full check, whose error names the cause.
+func verifyYAML(yamlData, compact []byte) error {
+	if sameDocument(yamlData, compact) {
+		return nil
+	}
+	return verifyCompact(yamlData, compact)
 }
 
 // Parse reads an envoy.json or envoy.yaml into a Bootstrap, strictly:
@@ -87,7 +146,7 @@ func Parse(data []byte) (*bootstrapv3.Bootstrap, error) {
 	if err := bs.ValidateAll(); err != nil {
 		return nil, fmt.Errorf("bootstrap: %w", err)
 	}
-	c := &anyCache{msgs: map[string]proto.Message{}}
+	c := &anyCache{msgs: map[string]proto.Message{}, holdsAny: map[protoreflect.FullName]bool{}}
 	if err := c.validateAnys(bs.ProtoReflect()); err != nil {
 		return nil, err
 	}
@@ -106,6 +165,36 @@ type validator interface{ ValidateAll() error }
 // into, once.
 type anyCache struct {
 	msgs map[string]proto.Message
+	// holdsAny memoises mayHoldAny.
+	holdsAny map[protoreflect.FullName]bool
+}
+
+// mayHoldAny reports whether a message of type md can have an Any
+// anywhere below it: an Any field, or a message field (list and map
+// values included) of a type that may. memo keeps the answers by type. A
+// type met again while its own answer is being worked out (a recursive
+// type) counts as holding one, so the answer errs only towards looking.
+func mayHoldAny(memo map[protoreflect.FullName]bool, md protoreflect.MessageDescriptor) bool {
+	if v, ok := memo[md.FullName()]; ok {
+		return v
+	}
+	if md.FullName() == "google.protobuf.Any" {
+		memo[md.FullName()] = true
+		return true
+	}
+	memo[md.FullName()] = true // until known: recursion looks
+	fields, holds := md.Fields(), false
+	for i := 0; i < fields.Len() && !holds; i++ {
+		fd := fields.Get(i)
+		if fd.IsMap() {
+			fd = fd.MapValue()
+		}
+		if fd.Kind() == protoreflect.MessageKind || fd.Kind() == protoreflect.GroupKind {
+			holds = mayHoldAny(memo, fd.Message())
+		}
+	}
+	memo[md.FullName()] = holds
+	return holds
 }
 
 // anyKey identifies an Any by type and bytes.
@@ -126,11 +215,22 @@ func (c *anyCache) unpack(a *anypb.Any) (m proto.Message, first bool, err error)
 }
 
 // validateAnys unpacks every Any below m, runs its ValidateAll, and
-// recurses into it.
+// recurses into it. It does not look below a message whose type cannot
+// hold an Any (mayHoldAny).
 func (c *anyCache) validateAnys(m protoreflect.Message) error {
+	if !mayHoldAny(c.holdsAny, m.Descriptor()) {
+		return nil
+	}
 	var err error
 	m.Range(func(fd protoreflect.FieldDescriptor, v protoreflect.Value) bool {
 		if fd.Kind() != protoreflect.MessageKind && fd.Kind() != protoreflect.GroupKind {
+			return true
+		}
+		md := fd.Message()
+		if fd.IsMap() {
+			md = fd.MapValue().Message() // nil for scalar values
+		}
+		if md == nil || !mayHoldAny(c.holdsAny, md) {
 			return true
 		}
 		switch {
@@ -140,12 +240,10 @@ func (c *anyCache) validateAnys(m protoreflect.Message) error {
 				err = c.validateMessage(l.Get(i).Message())
 			}
 		case fd.IsMap():
-			if fd.MapValue().Kind() == protoreflect.MessageKind {
-				v.Map().Range(func(_ protoreflect.MapKey, mv protoreflect.Value) bool {
-					err = c.validateMessage(mv.Message())
-					return err == nil
-				})
-			}
+			v.Map().Range(func(_ protoreflect.MapKey, mv protoreflect.Value) bool {
+				err = c.validateMessage(mv.Message())
+				return err == nil
+			})
 		default:
 			err = c.validateMessage(v.Message())
 		}

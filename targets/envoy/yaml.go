@@ -19,7 +19,7 @@ import (
 // them the same.
 func toYAML(jsonData []byte) ([]byte, error) {
 	y := &yamlPrinter{in: jsonData}
-	y.out.Grow(len(jsonData))
+	y.out.Grow(len(jsonData) * 3) // block YAML of compact JSON is about 2.5 times longer
 	y.ws()
 	if err := y.value(0, ""); err != nil {
 		return nil, fmt.Errorf("bootstrap JSON as YAML: %w", err)
@@ -67,10 +67,14 @@ func (y *yamlPrinter) start(indent int) {
 		y.pending = ""
 		return
 	}
-	for range indent {
-		y.out.WriteByte(' ')
+	for ; indent > len(blanks); indent -= len(blanks) {
+		y.out.WriteString(blanks)
 	}
+	y.out.WriteString(blanks[:indent])
 }
+
+// blanks are spaces to indent with.
+const blanks = "                                                                "
 
 // value prints the value at y.i at indent; key, if not empty, is its
 // mapping key ("name:").
@@ -98,7 +102,8 @@ func (y *yamlPrinter) value(indent int, key string) error {
 			y.out.WriteString(key)
 			y.out.WriteByte(' ')
 		}
-		y.out.WriteString(map[byte]string{'{': "{}", '[': "[]"}[c])
+		y.out.WriteByte(c)
+		y.out.WriteByte(c + 2) // '}' is '{'+2, ']' is '['+2
 		y.out.WriteByte('\n')
 		return nil
 	}
@@ -219,7 +224,7 @@ func (y *yamlPrinter) scalar() (string, error) {
 func quoteScalar(raw []byte) (string, error) {
 	body := raw[1 : len(raw)-1]
 	if plainJSON(body) {
-		if simpleWord(body) && !yamlReserved[strings.ToLower(string(body))] {
+		if simpleWord(body) && !reserved(body) {
 			return string(body), nil
 		}
 		return string(raw), nil
@@ -228,7 +233,7 @@ func quoteScalar(raw []byte) (string, error) {
 	if err := json.Unmarshal(raw, &v); err != nil {
 		return "", err
 	}
-	if simpleWord([]byte(v)) && !yamlReserved[strings.ToLower(v)] {
+	if simpleWord([]byte(v)) && !reserved([]byte(v)) {
 		return v, nil
 	}
 	var b bytes.Buffer
@@ -267,6 +272,12 @@ func simpleWord(b []byte) bool {
 }
 
 func isLetter(c byte) bool { return c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' }
+
+// reserved reports a word YAML 1.1 or 1.2 reads as a boolean or null
+// (yamlReserved, in any case).
+func reserved(w []byte) bool {
+	return len(w) <= 5 && yamlReserved[string(bytes.ToLower(w))]
+}
 
 // yamlReserved are plain words YAML 1.1 or 1.2 reads as booleans or null.
 var yamlReserved = map[string]bool{"y": true, "n": true, "yes": true, "no": true, "true": true,

@@ -7,19 +7,41 @@ import (
 	"gopkg.in/yaml.v3"
 )
 
-// pluginConfigs names the config type of every plugin rampart emits.
-var pluginConfigs = map[string]func() any{
-	"key-auth":              func() any { return &KeyAuthConfig{} },
-	"acl":                   func() any { return &ACLConfig{} },
-	"rate-limiting":         func() any { return &RateLimitingConfig{} },
-	"request-size-limiting": func() any { return &RequestSizeConfig{} },
-	"cors":                  func() any { return &CORSConfig{} },
-	"response-transformer":  func() any { return &ResponseTransformerConfig{} },
-	"request-termination":   func() any { return &RequestTerminationConfig{} },
-	"file-log":              func() any { return &FileLogConfig{} },
-	"http-log":              func() any { return &HTTPLogConfig{} },
-	"openid-connect":        func() any { return &OpenIDConnectConfig{} },
-	"request-validator":     func() any { return &RequestValidatorConfig{} },
+// pluginConfigs decodes, for every plugin rampart emits, a plugin whose
+// config is of that plugin's type, and returns the config.
+var pluginConfigs = map[string]func(unmarshal func(any) error) (any, error){
+	"key-auth":              decodeConfig[KeyAuthConfig],
+	"acl":                   decodeConfig[ACLConfig],
+	"rate-limiting":         decodeConfig[RateLimitingConfig],
+	"request-size-limiting": decodeConfig[RequestSizeConfig],
+	"cors":                  decodeConfig[CORSConfig],
+	"response-transformer":  decodeConfig[ResponseTransformerConfig],
+	"request-termination":   decodeConfig[RequestTerminationConfig],
+	"file-log":              decodeConfig[FileLogConfig],
+	"http-log":              decodeConfig[HTTPLogConfig],
+	"openid-connect":        decodeConfig[OpenIDConnectConfig],
+	"request-validator":     decodeConfig[RequestValidatorConfig],
+}
+
+// pluginFields are a plugin's fields with its config of type C.
+type pluginFields[C any] struct {
+	Name     string          `yaml:"name"`
+	Config   C               `yaml:"config"`
+	Ordering *PluginOrdering `yaml:"ordering"`
+	Tags     []string        `yaml:"tags"`
+}
+
+// decodeConfig decodes a plugin with a config of type C and returns the
+// config.
+func decodeConfig[C any](unmarshal func(any) error) (any, error) {
+	var f pluginFields[*C]
+	if err := unmarshal(&f); err != nil {
+		return nil, err
+	}
+	if f.Config == nil {
+		f.Config = new(C) // as the config "null" or "{}" decodes
+	}
+	return f.Config, nil
 }
 
 // Decode reads a decK file strictly: unknown fields, unknown plugins and
@@ -38,32 +60,23 @@ func Decode(data []byte) (*File, error) {
 	return &f, nil
 }
 
-// UnmarshalYAML decodes a plugin's config into its typed struct,
-// rejecting fields the struct does not declare.
-func (p *Plugin) UnmarshalYAML(n *yaml.Node) error {
-	var raw struct {
-		Name     string          `yaml:"name"`
-		Config   yaml.Node       `yaml:"config"`
-		Ordering *PluginOrdering `yaml:"ordering"`
-		Tags     []string        `yaml:"tags"`
-	}
-	if err := n.Decode(&raw); err != nil {
+// UnmarshalYAML decodes a plugin, its config into the typed struct its
+// name selects. It decodes with the decoder reading the file (yaml.v3's
+// unmarshal function), so under Decode, which is strict, a field that
+// neither the plugin nor its config type declares is an error.
+func (p *Plugin) UnmarshalYAML(unmarshal func(any) error) error {
+	var head pluginFields[yaml.Node]
+	if err := unmarshal(&head); err != nil {
 		return err
 	}
-	mk, ok := pluginConfigs[raw.Name]
+	decode, ok := pluginConfigs[head.Name]
 	if !ok {
-		return fmt.Errorf("line %d: plugin %q is not one rampart emits", n.Line, raw.Name)
+		return fmt.Errorf("plugin %q is not one rampart emits", head.Name)
 	}
-	text, err := yaml.Marshal(&raw.Config)
+	cfg, err := decode(unmarshal)
 	if err != nil {
-		return err
+		return fmt.Errorf("plugin %s config: %w", head.Name, err)
 	}
-	cfg := mk()
-	dec := yaml.NewDecoder(bytes.NewReader(text))
-	dec.KnownFields(true)
-	if err := dec.Decode(cfg); err != nil {
-		return fmt.Errorf("plugin %s config: %w", raw.Name, err)
-	}
-	p.Name, p.Config, p.Ordering, p.Tags = raw.Name, cfg, raw.Ordering, raw.Tags
+	p.Name, p.Config, p.Ordering, p.Tags = head.Name, cfg, head.Ordering, head.Tags
 	return nil
 }

@@ -17,10 +17,32 @@ import (
 // "${{" is written as "\x24{{", which YAML reads back as the same string
 // and decK leaves alone (see deckEscape).
 func Encode(f *File) ([]byte, error) {
-	tree, err := generic(f)
+	data, err := json.Marshal(f)
 	if err != nil {
 		return nil, err
 	}
+	return encodeJSON(data)
+}
+
+// encodeJSON is Encode of the file whose JSON (json.Marshal) is data.
+func encodeJSON(data []byte) ([]byte, error) {
+	tree, err := generic(data)
+	if err != nil {
+		return nil, err
+	}
+	out, ok := printYAML(tree)
+	if !ok {
+		if out, err = yamlV3(tree); err != nil {
+			return nil, err
+		}
+	}
+	return deckEscape(out), nil
+}
+
+// yamlV3 is tree written by yaml.v3 from toNode(tree), indented by 2:
+// what printYAML prints for the documents it takes, and Encode's way for
+// the others.
+func yamlV3(tree any) ([]byte, error) {
 	node, err := toNode(tree)
 	if err != nil {
 		return nil, err
@@ -34,7 +56,7 @@ func Encode(f *File) ([]byte, error) {
 	if err := enc.Close(); err != nil {
 		return nil, err
 	}
-	return deckEscape(buf.Bytes()), nil
+	return buf.Bytes(), nil
 }
 
 // deckDelim opens a decK template action.
@@ -51,13 +73,9 @@ func deckEscape(yml []byte) []byte {
 	return bytes.ReplaceAll(yml, deckDelim, []byte(`\x24{{`))
 }
 
-// generic turns v into maps, slices, strings, bools and json.Numbers
-// through its JSON form, so the YAML carries exactly the JSON tags.
-func generic(v any) (any, error) {
-	data, err := json.Marshal(v)
-	if err != nil {
-		return nil, err
-	}
+// generic decodes JSON into maps, slices, strings, bools and
+// json.Numbers, so the YAML carries exactly the JSON tags.
+func generic(data []byte) (any, error) {
 	dec := json.NewDecoder(bytes.NewReader(data))
 	dec.UseNumber()
 	var out any

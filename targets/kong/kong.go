@@ -2,6 +2,7 @@ package kong
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"slices"
@@ -146,7 +147,11 @@ func (t *Target) Build(ctx context.Context, p *ir.Policy) ([]targetapi.Artifact,
 	if err != nil {
 		return nil, fmt.Errorf("kong: %w", err)
 	}
-	deck, err := Encode(file)
+	fileJSON, err := json.Marshal(file)
+	if err != nil {
+		return nil, fmt.Errorf("kong: %w", err)
+	}
+	deck, err := encodeJSON(fileJSON)
 	if err != nil {
 		return nil, fmt.Errorf("kong: %w", err)
 	}
@@ -155,7 +160,7 @@ func (t *Target) Build(ctx context.Context, p *ir.Policy) ([]targetapi.Artifact,
 		return nil, fmt.Errorf("kong: %w", err)
 	}
 	deck, confText = append(Header(DeckFile, p), deck...), append(Header(ConfFile, p), confText...)
-	if err := Verify(deck, confText); err != nil {
+	if err := verify(deck, confText, fileJSON); err != nil {
 		return nil, fmt.Errorf("kong: internal error: %w", err)
 	}
 	return []targetapi.Artifact{{Path: ConfFile, Data: confText}, {Path: DeckFile, Data: deck}}, nil

@@ -198,3 +198,28 @@ func TestVerifyRejectsNonCanonicalYAML(t *testing.T) {
 		}
 	}
 }
+
+// TestDecodeStrict: Decode itself (not only the round trip after it)
+// refuses a field that neither a plugin nor its config declares, and a
+// plugin rampart does not emit.
+func TestDecodeStrict(t *testing.T) {
+	deck := string(artifact(t, golden.ReadIR(t, "testdata/oss.ir.yaml"), kong.DeckFile))
+	if _, err := kong.Decode([]byte(deck)); err != nil {
+		t.Fatal(err)
+	}
+	for name, c := range map[string][3]string{
+		"unknown config field": {`"reopen": false`, `"reopen": false` + "\n          \"rotate\": true", "rotate"},
+		"unknown plugin field": {`"name": "file-log"`, `"name": "file-log"` + "\n        \"enabled\": true", "enabled"},
+		"unknown plugin":       {`"name": "acl"`, `"name": "pre-function"`, "pre-function"},
+		"config of a kind":     {`"reopen": false`, `"reopen": []`, "bool"},
+	} {
+		bad := strings.Replace(deck, c[0], c[1], 1)
+		if bad == deck {
+			t.Fatalf("%s: case does not change the file", name)
+		}
+		_, err := kong.Decode([]byte(bad))
+		if err == nil || !strings.Contains(err.Error(), c[2]) {
+			t.Errorf("%s: Decode error %v, want one naming %q", name, err, c[2])
+		}
+	}
+}

@@ -1,0 +1,37 @@
+package kong_test
+
+import (
+	"context"
+	"testing"
+
+	"github.com/rampart-policy/rampart/internal/drifttest"
+	"github.com/rampart-policy/rampart/targets/kong"
+)
+
+// BenchmarkBuild1000 times the kong target's Build (kong.yaml and
+// kong.conf, and the verification that decodes, re-encodes and checks
+// them) of a 1,000-route generated policy; compiling the policy is setup.
+func BenchmarkBuild1000(b *testing.B) { benchBuild(b, 1000) }
+
+// BenchmarkBuild5000 is BenchmarkBuild1000 at 5,000 routes, the size
+// `rampart drift` is measured at (its policy side is this Build).
+func BenchmarkBuild5000(b *testing.B) { benchBuild(b, 5000) }
+
+// benchBuild times Build of a generated policy of routes routes and
+// reports the process's CPU time per Build beside the wall time, as
+// cpu-s/op (the machine is shared: CPU time moves less with the load).
+func benchBuild(b *testing.B, routes int) {
+	p := drifttest.Policy(b, routes, "kong")
+	b.ResetTimer()
+	cpu := processCPU()
+	for range b.N {
+		arts, err := kong.New().Build(context.Background(), p)
+		if err != nil {
+			b.Fatal(err)
+		}
+		b.SetBytes(int64(len(arts[1].Data)))
+	}
+	if cpu > 0 {
+		b.ReportMetric((processCPU()-cpu).Seconds()/float64(b.N), "cpu-s/op")
+	}
+}
