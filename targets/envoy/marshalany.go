@@ -122,35 +122,7 @@ const (
 
 // replaceAnys replaces every Any below m by its placeholder.
 func (s *anySharer) replaceAnys(m protoreflect.Message) error {
-	var err error
-	m.Range(func(fd protoreflect.FieldDescriptor, v protoreflect.Value) bool {
-		if fd.Kind() != protoreflect.MessageKind && fd.Kind() != protoreflect.GroupKind {
-			return true
-		}
-		md := fd.Message()
-		if fd.IsMap() {
-			md = fd.MapValue().Message() // nil for scalar values
-		}
-		if md == nil || !mayHoldAny(s.holdsAny, md) {
-			return true
-		}
-		switch {
-		case fd.IsList():
-			l := v.List()
-			for i := 0; i < l.Len() && err == nil; i++ {
-				err = s.replaceIn(l.Get(i).Message())
-			}
-		case fd.IsMap():
-			v.Map().Range(func(_ protoreflect.MapKey, mv protoreflect.Value) bool {
-				err = s.replaceIn(mv.Message())
-				return err == nil
-			})
-		default:
-			err = s.replaceIn(v.Message())
-		}
-		return err == nil
-	})
-	return err
+	return eachAnyHolder(s.holdsAny, m, s.replaceIn)
 }
 
 // replaceIn replaces m by its placeholder if it is an Any, else the Anys

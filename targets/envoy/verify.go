@@ -221,6 +221,13 @@ func (c *anyCache) validateAnys(m protoreflect.Message) error {
 	if !mayHoldAny(c.holdsAny, m.Descriptor()) {
 		return nil
 	}
+	return eachAnyHolder(c.holdsAny, m, c.validateMessage)
+}
+
+// eachAnyHolder calls f on each message directly below m (in fields,
+// lists and map values) of a type that may hold an Any (mayHoldAny, memo
+// its answers), until f fails.
+func eachAnyHolder(memo map[protoreflect.FullName]bool, m protoreflect.Message, f func(protoreflect.Message) error) error {
 	var err error
 	m.Range(func(fd protoreflect.FieldDescriptor, v protoreflect.Value) bool {
 		if fd.Kind() != protoreflect.MessageKind && fd.Kind() != protoreflect.GroupKind {
@@ -230,22 +237,22 @@ func (c *anyCache) validateAnys(m protoreflect.Message) error {
 		if fd.IsMap() {
 			md = fd.MapValue().Message() // nil for scalar values
 		}
-		if md == nil || !mayHoldAny(c.holdsAny, md) {
+		if md == nil || !mayHoldAny(memo, md) {
 			return true
 		}
 		switch {
 		case fd.IsList():
 			l := v.List()
 			for i := 0; i < l.Len() && err == nil; i++ {
-				err = c.validateMessage(l.Get(i).Message())
+				err = f(l.Get(i).Message())
 			}
 		case fd.IsMap():
 			v.Map().Range(func(_ protoreflect.MapKey, mv protoreflect.Value) bool {
-				err = c.validateMessage(mv.Message())
+				err = f(mv.Message())
 				return err == nil
 			})
 		default:
-			err = c.validateMessage(v.Message())
+			err = f(v.Message())
 		}
 		return err == nil
 	})
