@@ -4,6 +4,7 @@ import (
 	"context"
 	"testing"
 
+	"github.com/rampart-policy/rampart/compiler/ir"
 	"github.com/rampart-policy/rampart/internal/drifttest"
 	"github.com/rampart-policy/rampart/targets/kong"
 )
@@ -17,21 +18,14 @@ func BenchmarkBuild1000(b *testing.B) { benchBuild(b, 1000) }
 // `rampart drift` is measured at (its policy side is this Build).
 func BenchmarkBuild5000(b *testing.B) { benchBuild(b, 5000) }
 
-// benchBuild times Build of a generated policy of routes routes and
-// reports the process's CPU time per Build beside the wall time, as
-// cpu-s/op (the machine is shared: CPU time moves less with the load).
+// benchBuild times Build of a generated policy of routes routes
+// (drifttest.BenchBuild).
 func benchBuild(b *testing.B, routes int) {
-	p := drifttest.Policy(b, routes, "kong")
-	b.ResetTimer()
-	cpu := processCPU()
-	for range b.N {
+	drifttest.BenchBuild(b, routes, "kong", func(p *ir.Policy) (int, error) {
 		arts, err := kong.New().Build(context.Background(), p)
 		if err != nil {
-			b.Fatal(err)
+			return 0, err
 		}
-		b.SetBytes(int64(len(arts[1].Data)))
-	}
-	if cpu > 0 {
-		b.ReportMetric((processCPU()-cpu).Seconds()/float64(b.N), "cpu-s/op")
-	}
+		return len(arts[1].Data), nil
+	})
 }

@@ -1,6 +1,6 @@
 //go:build unix
 
-package kong_test
+package drifttest
 
 import (
 	"syscall"
