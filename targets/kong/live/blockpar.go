@@ -64,7 +64,7 @@ func decodeBlockParallel(data []byte, workers, partSize int) (map[string]any, bo
 		members = append(members, m)
 		parts = append(parts, ps...)
 	}
-	decodeParts(data, parts, workers)
+	decodeParts(data, parts, workers, &configCache{})
 	return mergeParts(members, parts)
 }
 
@@ -163,8 +163,9 @@ func entryLine(t, marker []byte) int {
 	}
 }
 
-// decodeParts reads the parts on workers goroutines, largest first.
-func decodeParts(data []byte, parts []blockPart, workers int) {
+// decodeParts reads the parts on workers goroutines, largest first,
+// sharing configs.
+func decodeParts(data []byte, parts []blockPart, workers int, configs *configCache) {
 	order := make([]int, len(parts))
 	for i := range order {
 		order[i] = i
@@ -183,7 +184,7 @@ func decodeParts(data []byte, parts []blockPart, workers int) {
 					return
 				}
 				p := &parts[order[i]]
-				p.v, p.ok = p.decode(data)
+				p.v, p.ok = p.decode(data, configs)
 				if !p.ok {
 					failed.Store(true)
 				}
@@ -194,8 +195,9 @@ func decodeParts(data []byte, parts []blockPart, workers int) {
 }
 
 // decode reads a part as the whole document's reader reads it there.
-func (p *blockPart) decode(data []byte) (any, bool) {
+func (p *blockPart) decode(data []byte, configs *configCache) (any, bool) {
 	r := newBlockReader(data[p.start:p.end])
+	r.configs = configs
 	if !r.advance() || r.eof {
 		return nil, false
 	}

@@ -36,6 +36,9 @@ type blockReader struct {
 	depth int
 	names interner
 	buf   []byte
+	// configs are the plugin configs read before, by text; nil reads
+	// every config.
+	configs *configCache
 }
 
 // maxBlockDepth bounds nesting; deeper documents go to yaml.v3.
@@ -61,7 +64,14 @@ func newBlockReader(data []byte) *blockReader {
 
 // decodeBlockSerial is decodeBlockYAML on one goroutine.
 func decodeBlockSerial(data []byte) (m map[string]any, ok bool) {
+	return decodeBlockCached(data, &configCache{})
+}
+
+// decodeBlockCached is decodeBlockSerial reading plugin configs through
+// configs (nil: each config is read).
+func decodeBlockCached(data []byte, configs *configCache) (m map[string]any, ok bool) {
 	r := newBlockReader(data)
+	r.configs = configs
 	if !r.advance() || r.eof || r.ind != 0 {
 		return nil, false
 	}
@@ -205,6 +215,8 @@ func (r *blockReader) block(ind int, s scope, build bool) (any, bool) {
 	switch {
 	case r.eof:
 		return nil, true
+	case r.ind > ind && s == configScope && build:
+		return r.cachedNode(s)
 	case r.ind > ind:
 		return r.node(s, build)
 	case r.ind == ind && seqEntry(r.text):

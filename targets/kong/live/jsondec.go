@@ -23,12 +23,21 @@ type jsonReader struct {
 	i     int
 	depth int
 	names interner
+	// configs are the plugin configs read before, by text; nil reads
+	// every config.
+	configs *configCache
 }
 
 // decodeJSON decodes a JSON object (the Admin API's answers, the entity
 // endpoints as Fetch assembles them) with the scopes applied.
 func decodeJSON(data []byte) (map[string]any, error) {
-	r := &jsonReader{data: data, names: interner{}}
+	return decodeJSONCached(data, &configCache{})
+}
+
+// decodeJSONCached is decodeJSON reading plugin configs through configs
+// (nil: each config is read).
+func decodeJSONCached(data []byte, configs *configCache) (map[string]any, error) {
+	r := &jsonReader{data: data, names: interner{}, configs: configs}
 	r.space()
 	if r.i >= len(data) || data[r.i] != '{' {
 		return nil, fmt.Errorf("want an object at the top level")
@@ -70,6 +79,8 @@ func (r *jsonReader) value(s scope, build bool) (any, error) {
 		return nil, r.fail("a value")
 	}
 	switch c := r.data[r.i]; {
+	case c == '{' && s == configScope && build:
+		return r.cachedObject(s)
 	case c == '{':
 		return r.object(s, build)
 	case c == '[':
