@@ -24,6 +24,9 @@ type comparer struct {
 	d      *drift.Diff
 	routes map[string]*ir.Route // policy route by Kong route tag
 	names  nameCache
+	// pairs are the checks of plugin instance pairs whose fields all
+	// passed (pairChecks).
+	pairs map[pairKey][]drift.Check
 }
 
 func newComparer(p *ir.Policy) *comparer {
@@ -212,7 +215,7 @@ func (c *comparer) plugins(at drift.At, want, got map[string]plugin) {
 		default:
 			c.d.Add(pat, txt.enabled)
 		}
-		c.pluginFields(pat, txt, name == w.Name, w, g)
+		c.pairFields(pat, txt, name == w.Name, w, g)
 	}
 	for _, name := range sortedKeys(got) {
 		if _, ok := want[name]; !ok {

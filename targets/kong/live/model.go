@@ -4,8 +4,10 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
+	"reflect"
 	"slices"
 	"sort"
+	"unsafe"
 
 	"gopkg.in/yaml.v3"
 )
@@ -89,12 +91,15 @@ func parseConfig(data []byte) (*parsed, error) {
 	if err != nil {
 		return nil, err
 	}
+	return buildModel(top)
+}
+
+// buildModel normalises a decoded configuration.
+func buildModel(top map[string]any) (*parsed, error) {
 	if _, ok := top["_format_version"]; !ok {
 		return nil, fmt.Errorf("not a Kong declarative configuration: no _format_version")
 	}
-	b := &builder{p: &parsed{model: model{services: map[string]*service{}, routes: map[string]*route{},
-		consumers: map[string][]string{}}, global: map[string]plugin{}},
-		svcByID: map[string]string{}, routeByID: map[string]string{}, consumerByID: map[string]string{}}
+	b := newBuilder()
 	if err := b.build(top); err != nil {
 		return nil, err
 	}
@@ -198,6 +203,17 @@ type builder struct {
 	p                                *parsed
 	svcByID, routeByID, consumerByID map[string]string
 	pending                          []pendingPlugin
+	// configs are the plugins' normalised configs, by plugin name and
+	// decoded config (pluginConfig).
+	configs map[configKey]map[string]any
+}
+
+// newBuilder returns a builder of an empty configuration.
+func newBuilder() *builder {
+	return &builder{p: &parsed{model: model{services: map[string]*service{}, routes: map[string]*route{},
+		consumers: map[string][]string{}}, global: map[string]plugin{}},
+		svcByID: map[string]string{}, routeByID: map[string]string{}, consumerByID: map[string]string{},
+		configs: map[configKey]map[string]any{}}
 }
 
 // pendingPlugin is a top-level plugin resolved once every entity is read.
@@ -433,6 +449,29 @@ func (b *builder) addPlugin(into map[string]plugin, raw map[string]any, scope, a
 	if e, ok := raw["enabled"].(bool); ok {
 		enabled = e
 	}
-	into[key] = plugin{Name: name, Enabled: enabled, Scope: scope, Config: canon(name, withDefaults(name, cfg))}
+	into[key] = plugin{Name: name, Enabled: enabled, Scope: scope, Config: b.pluginConfig(name, cfg)}
 	return nil
+}
+
+// configKey names a decoded config of a plugin: by the plugin's name
+// and the config's map (its identity, not its content).
+type configKey struct {
+	name string
+	cfg  unsafe.Pointer
+}
+
+// pluginConfig returns canon(name, withDefaults(name, cfg)), once for
+// each plugin name and decoded config: the decoders give the plugins
+// that repeat a config text one shared value (configCache), and what
+// pluginConfig returns is only read, so they share one normalised
+// config too, which lets the comparer compare each pair of them once
+// (pairChecks).
+func (b *builder) pluginConfig(name string, cfg map[string]any) map[string]any {
+	k := configKey{name, reflect.ValueOf(cfg).UnsafePointer()}
+	if c, ok := b.configs[k]; ok {
+		return c
+	}
+	c := canon(name, withDefaults(name, cfg))
+	b.configs[k] = c
+	return c
 }
