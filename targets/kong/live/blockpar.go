@@ -130,7 +130,7 @@ func splitMember(data []byte, start, end, size int) (blockMember, []blockPart, b
 	if rest != nil || !r.advance() || r.eof || !seqEntry(r.text) {
 		return blockMember{}, whole, true
 	}
-	cs, _ := docScope.key(string(k))
+	cs, _ := keyScope(docScope, k)
 	ind, first := r.ind, start+r.lineStart()
 	marker := append(append([]byte{'\n'}, bytes.Repeat([]byte{' '}, ind)...), '-')
 	var parts []blockPart

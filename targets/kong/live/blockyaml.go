@@ -189,7 +189,7 @@ func (r *blockReader) mapping(ind int, s scope, build bool) (any, bool) {
 		if !seen.add(k, r.seed) {
 			return nil, false
 		}
-		cs, keep := s.key(string(k))
+		cs, keep := keyScope(s, k)
 		var v any
 		if rest == nil {
 			v, ok = r.block(ind, cs, build && keep)

@@ -135,7 +135,7 @@ func (r *jsonReader) object(s scope, build bool) (any, error) {
 		if err != nil {
 			return nil, err
 		}
-		cs, keep := s.key(string(k))
+		cs, keep := keyScope(s, k)
 		if r.space(); r.i >= len(r.data) || r.data[r.i] != ':' {
 			return nil, r.fail("':'")
 		}

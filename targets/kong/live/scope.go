@@ -64,21 +64,67 @@ var configKeys = func() map[string]bool {
 // key returns the scope of a mapping's member named k, and whether the
 // member is kept. The document keeps every member (its other members
 // read whole); an entity only the fields read.
-func (s scope) key(k string) (scope, bool) {
+func (s scope) key(k string) (scope, bool) { return keyScope(s, k) }
+
+// keyScope is scope.key for a key as text or bytes (the decoders'
+// keys, looked up without a copy).
+func keyScope[K string | []byte](s scope, k K) (scope, bool) {
 	switch s {
 	case docScope:
-		if cs, ok := entityKeys[s][k]; ok {
+		if cs, ok := find(keyTables[s], k); ok {
 			return cs, true
 		}
 		return rawScope, true
 	case serviceScope, routeScope, consumerScope, aclScope, pluginScope:
-		cs, ok := entityKeys[s][k]
-		return cs, ok
+		return find(keyTables[s], k)
 	case configScope:
-		return rawScope, configKeys[k]
+		_, ok := find(keyTables[s], k)
+		return rawScope, ok
 	}
 	return rawScope, true
 }
+
+// keyTable is a scope's kept keys by length, looked up without hashing
+// (the decoders look up every key they read).
+type keyTable [][]keyEntry
+
+// keyEntry is a kept key and the scope of its value.
+type keyEntry struct {
+	name string
+	s    scope
+}
+
+// find returns the scope of k's value, and whether k is in t; the zero
+// scope when it is not, as a lookup in entityKeys gives.
+func find[K string | []byte](t keyTable, k K) (scope, bool) {
+	if len(k) < len(t) {
+		for _, e := range t[len(k)] {
+			if e.name == string(k) {
+				return e.s, true
+			}
+		}
+	}
+	return 0, false
+}
+
+// keyTables are entityKeys and configKeys as keyTables, by scope.
+var keyTables = func() (t [pluginsScope + 1]keyTable) {
+	add := func(s scope, k string, cs scope) {
+		for len(t[s]) <= len(k) {
+			t[s] = append(t[s], nil)
+		}
+		t[s][len(k)] = append(t[s][len(k)], keyEntry{k, cs})
+	}
+	for s, keys := range entityKeys {
+		for k, cs := range keys {
+			add(s, k, cs)
+		}
+	}
+	for k := range configKeys {
+		add(configScope, k, rawScope)
+	}
+	return t
+}()
 
 // elem returns the scope of a sequence's members.
 func (s scope) elem() scope {
