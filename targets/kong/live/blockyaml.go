@@ -371,9 +371,15 @@ func plainKey(k []byte) bool {
 // indicator reports a byte that cannot start a plain scalar here (the
 // YAML c-indicators; "-", "?" and ":" before a non-space are allowed by
 // YAML but left to yaml.v3 when starting a key).
-func indicator(c byte) bool {
-	return strings.IndexByte("-?:,[]{}#&*!|>'\"%@`", c) >= 0 || c == ' '
-}
+func indicator(c byte) bool { return indicators[c] }
+
+// indicators are indicator's answers by byte.
+var indicators = func() (t [256]bool) {
+	for _, c := range []byte("-?:,[]{}#&*!|>'\"%@` ") {
+		t[c] = true
+	}
+	return t
+}()
 
 // inline reads the value that follows "key: " or "- " on the current
 // line (and, for a plain scalar, its continuation lines deeper than ind).
