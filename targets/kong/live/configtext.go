@@ -16,6 +16,22 @@ import (
 // (what jsonReader.str unquotes itself); for anything else ok is false
 // and the caller reads the string with jsonReader.str.
 func unquoteParallel(data []byte, open int) ([]byte, bool) {
+	body, ok := configBody(data, open)
+	if !ok {
+		return nil, false
+	}
+	workers := runtime.GOMAXPROCS(0)
+	if workers < 2 || len(body) < parallelMin {
+		return nil, false
+	}
+	return unquoteParts(body, workers)
+}
+
+// configBody returns the body of the JSON string opening at data[open]
+// and closing the document ({"config": "<body>"} and white space): the
+// bytes between that quote and the last one, which the caller checks
+// (unquoteRun refuses an unescaped quote).
+func configBody(data []byte, open int) ([]byte, bool) {
 	end := len(bytes.TrimRight(data, " \t\r\n"))
 	if end < 2 || data[end-1] != '}' {
 		return nil, false
@@ -24,12 +40,7 @@ func unquoteParallel(data []byte, open int) ([]byte, bool) {
 	if end-1 <= open || data[end-1] != '"' {
 		return nil, false
 	}
-	body := data[open+1 : end-1]
-	workers := runtime.GOMAXPROCS(0)
-	if workers < 2 || len(body) < parallelMin {
-		return nil, false
-	}
-	return unquoteParts(body, workers)
+	return data[open+1 : end-1], true
 }
 
 // unquoteParts unquotes a JSON string's body in about parts runs on as

@@ -102,8 +102,9 @@ func TestBlockYAMLSubset(t *testing.T) {
 }
 
 // FuzzBlockYAML: whatever the block decoder reads, yaml.v3 reads the
-// same way; read in parts, it reads as in one piece; read through the
-// config cache, as with every config read.
+// same way; read in parts, it reads as in one piece, also from the text
+// quoted as a JSON string; read through the config cache, as with every
+// config read.
 func FuzzBlockYAML(f *testing.F) {
 	for _, s := range []string{
 		"a: 1\nb:\n- x\n- y: 'z'\n  w: \"v\\n\"\n", "plugins:\n- name: acl\n  config:\n    allow:\n    - g\n    x: 1\n",
@@ -117,6 +118,7 @@ func FuzzBlockYAML(f *testing.F) {
 		for _, size := range []int{1, 7, 40} {
 			sameInParts(t, "input", data, size, false)
 		}
+		quotedFuzz(t, data)
 		plain, pok := decodeBlockCached(data, nil)
 		cached, cok := decodeBlockSerial(data)
 		if pok != cok {

@@ -373,16 +373,11 @@ func (in interner) str(b []byte) string {
 // {"config": "<text>"}, unquoted once; ok is false for any other JSON.
 // It saves decoding the answer into a string and copying it back.
 func adminConfigText(data []byte) (text []byte, ok bool) {
-	r := &jsonReader{data: data}
-	for _, want := range []string{"{", `"config"`, ":"} {
-		if r.space(); !bytes.HasPrefix(r.data[r.i:], []byte(want)) {
-			return nil, false
-		}
-		r.i += len(want)
-	}
-	if r.space(); r.i >= len(data) || data[r.i] != '"' {
+	open, ok := configOpen(data)
+	if !ok {
 		return nil, false
 	}
+	r := &jsonReader{data: data, i: open}
 	if text, ok := unquoteParallel(data, r.i); ok {
 		return text, true
 	}
@@ -398,4 +393,21 @@ func adminConfigText(data []byte) (text []byte, ok bool) {
 		return nil, false
 	}
 	return text, true
+}
+
+// configOpen returns the offset of the quote opening the string of the
+// Admin API's GET /config answer, {"config": "<text>"}; ok is false for
+// any other start.
+func configOpen(data []byte) (int, bool) {
+	r := &jsonReader{data: data}
+	for _, want := range []string{"{", `"config"`, ":"} {
+		if r.space(); !bytes.HasPrefix(r.data[r.i:], []byte(want)) {
+			return 0, false
+		}
+		r.i += len(want)
+	}
+	if r.space(); r.i >= len(data) || data[r.i] != '"' {
+		return 0, false
+	}
+	return r.i, true
 }

@@ -113,6 +113,9 @@ func buildModel(top map[string]any) (*parsed, error) {
 // decodeTop decodes a configuration, unwrapping the Admin API's
 // {"config": "<text>"}.
 func decodeTop(data []byte) (map[string]any, error) {
+	if top, ok := decodeConfigAnswer(data); ok {
+		return top, nil
+	}
 	text, ok := adminConfigText(data)
 	if !ok {
 		top, err := decodeDoc(data)
