@@ -189,7 +189,7 @@ func (r *blockReader) mapping(ind int, s scope, build bool) (any, bool) {
 		if !seen.add(k, r.seed) {
 			return nil, false
 		}
-		cs, keep := keyScope(s, k)
+		cs, keep, name := keyIn(s, k)
 		var v any
 		if rest == nil {
 			v, ok = r.block(ind, cs, build && keep)
@@ -200,7 +200,10 @@ func (r *blockReader) mapping(ind int, s scope, build bool) (any, bool) {
 			return nil, false
 		}
 		if build && keep {
-			m[r.names.str(k)] = v
+			if name == "" {
+				name = r.names.str(k)
+			}
+			m[name] = v
 		}
 	}
 	return m, r.eof || r.ind < ind

@@ -135,7 +135,7 @@ func (r *jsonReader) object(s scope, build bool) (any, error) {
 		if err != nil {
 			return nil, err
 		}
-		cs, keep := keyScope(s, k)
+		cs, keep, name := keyIn(s, k)
 		if r.space(); r.i >= len(r.data) || r.data[r.i] != ':' {
 			return nil, r.fail("':'")
 		}
@@ -146,7 +146,10 @@ func (r *jsonReader) object(s scope, build bool) (any, error) {
 			return nil, err
 		}
 		if build && keep {
-			m[r.names.str(k)] = v
+			if name == "" {
+				name = r.names.str(k)
+			}
+			m[name] = v
 		}
 		if done, err := r.next('}'); done || err != nil {
 			return m, err

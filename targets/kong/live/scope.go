@@ -69,19 +69,28 @@ func (s scope) key(k string) (scope, bool) { return keyScope(s, k) }
 // keyScope is scope.key for a key as text or bytes (the decoders'
 // keys, looked up without a copy).
 func keyScope[K string | []byte](s scope, k K) (scope, bool) {
+	cs, keep, _ := keyIn(s, k)
+	return cs, keep
+}
+
+// keyIn is keyScope that also returns the key's text when a table of s
+// lists it (the decoders use it rather than copy or intern the key), ""
+// otherwise.
+func keyIn[K string | []byte](s scope, k K) (cs scope, keep bool, name string) {
 	switch s {
 	case docScope:
-		if cs, ok := find(keyTables[s], k); ok {
-			return cs, true
+		if e, ok := find(keyTables[s], k); ok {
+			return e.s, true, e.name
 		}
-		return rawScope, true
+		return rawScope, true, ""
 	case serviceScope, routeScope, consumerScope, aclScope, pluginScope:
-		return find(keyTables[s], k)
+		e, ok := find(keyTables[s], k)
+		return e.s, ok, e.name
 	case configScope:
-		_, ok := find(keyTables[s], k)
-		return rawScope, ok
+		e, ok := find(keyTables[s], k)
+		return rawScope, ok, e.name
 	}
-	return rawScope, true
+	return rawScope, true, ""
 }
 
 // keyTable is a scope's kept keys by length, looked up without hashing
@@ -94,17 +103,18 @@ type keyEntry struct {
 	s    scope
 }
 
-// find returns the scope of k's value, and whether k is in t; the zero
-// scope when it is not, as a lookup in entityKeys gives.
-func find[K string | []byte](t keyTable, k K) (scope, bool) {
+// find returns k's entry in t, and whether k is in t; the zero entry
+// (whose scope is the zero scope, as a lookup in entityKeys gives) when
+// it is not.
+func find[K string | []byte](t keyTable, k K) (keyEntry, bool) {
 	if len(k) < len(t) {
 		for _, e := range t[len(k)] {
 			if e.name == string(k) {
-				return e.s, true
+				return e, true
 			}
 		}
 	}
-	return 0, false
+	return keyEntry{}, false
 }
 
 // keyTables are entityKeys and configKeys as keyTables, by scope.

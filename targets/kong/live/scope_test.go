@@ -21,7 +21,7 @@ func mapKey(s scope, k string) (scope, bool) {
 
 // TestKeyTables: keyScope, by text and by bytes, answers as entityKeys
 // and configKeys do, for every key they list, in every scope, and for
-// keys they do not list.
+// keys they do not list; keyIn names a key only by its own text.
 func TestKeyTables(t *testing.T) {
 	keys := []string{"", "x", "config ", "Config", "name\x00", "tags2", "a-very-long-key-that-no-scope-lists-at-all"}
 	for _, ks := range entityKeys {
@@ -36,9 +36,12 @@ func TestKeyTables(t *testing.T) {
 		for _, k := range keys {
 			ws, wok := mapKey(s, k)
 			gs, gok := keyScope(s, k)
-			bs, bok := keyScope(s, []byte(k))
+			bs, bok, name := keyIn(s, []byte(k))
 			if gs != ws || gok != wok || bs != ws || bok != wok {
 				t.Errorf("scope %d key %q: keyScope (%d, %v), bytes (%d, %v); the tables (%d, %v)", s, k, gs, gok, bs, bok, ws, wok)
+			}
+			if name != "" && name != k {
+				t.Errorf("scope %d key %q: keyIn names it %q", s, k, name)
 			}
 		}
 	}
