@@ -28,6 +28,13 @@ func sameCachedYAML(t *testing.T, name string, data []byte) int {
 	}
 	for _, size := range []int{1, 20, 200} {
 		sameInParts(t, name, data, size, false)
+		// On one goroutine the parts are read in a set order: largest
+		// first.
+		if one, ok := decodeBlockParallel(data, 1, size); ok {
+			if d := cmp.Diff(plain, one, cmpopts.EquateNaNs()); !pok || d != "" {
+				t.Fatalf("%s: parts of %d on one goroutine differ (-whole +parts):\n%s", name, size, d)
+			}
+		}
 	}
 	return cache.hits
 }
@@ -71,6 +78,13 @@ func TestConfigCacheYAML(t *testing.T) {
 		sameCachedYAML(t, name+" at the end", []byte(doc+"    - name: acl\n      config:\n"+strings.Join(v, "")))
 		sameCachedYAML(t, name+" then a key", []byte(doc+"    - name: acl\n      config:\n"+strings.Join(v, "")+"routes: []\n"))
 	}
+	// A text kept at the end of the data, without a newline, is not
+	// taken where its last line goes on: the larger last part is read
+	// first on one goroutine.
+	sameCachedYAML(t, "end without a newline", []byte("plugins:\n- config:\n    a: 1\n    x: 12\n  name: y\n"+
+		"- name: a-name-long-enough-for-this-part-to-be-read-first\n  config:\n    a: 1\n    x: 1"))
+	sameCachedYAML(t, "end without a newline, then an entry", []byte("plugins:\n- config:\n    a: 1\n    x: 1- y: 2\n"+
+		"- name: a-name-long-enough-for-this-part-to-be-read-first\n  config:\n    a: 1\n    x: 1"))
 	// lyaml's layout: entries at their key's column, two spaces a level.
 	lyaml := "plugins:\n- config:\n    allow:\n    - a\n    x: ~\n  name: acl\n- name: acl\n  config:\n    allow:\n    - a\n    x: ~\n" +
 		"- config:\n    allow:\n    - a\n    x: ~\n  name: acl\n_format_version: '3.0'\n"
@@ -124,6 +138,11 @@ func TestConfigCacheJSON(t *testing.T) {
 		} {
 			sameCachedJSON(t, broken)
 		}
+	}
+	long := strings.Repeat("a", maxHead)
+	if hits := sameCachedJSON(t, `{"plugins":[{"config":{"a":"`+long+`","x":1}},{"config":{"a":"`+long+`","x":2}},`+
+		`{"config":{"a":"`+long+`","x":1}}]}`); hits != 1 {
+		t.Errorf("same head: %d configs found in the cache, want 1", hits)
 	}
 	if hits := sameCachedJSON(t, `{"plugins":[{"config":{"a":"\"}"}},{"config":{"a":"\"}"}}]}`); hits != 1 {
 		t.Errorf("escaped quote: %d configs found in the cache, want 1", hits)
