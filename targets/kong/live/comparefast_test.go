@@ -3,6 +3,7 @@ package live
 import (
 	"context"
 	"reflect"
+	"slices"
 	"testing"
 	"unsafe"
 
@@ -135,5 +136,19 @@ func TestSharedConfigs(t *testing.T) {
 		if d := cmp.Diff(apart.d.Result(), shared.d.Result()); d != "" {
 			t.Fatalf("%s: shared configs compare differently (-apart +shared):\n%s", tc.name, d)
 		}
+	}
+}
+
+// TestKeysNotIn: the keys only one map has, in order.
+func TestKeysNotIn(t *testing.T) {
+	m := map[string]int{"e": 1, "b": 2, "d": 3, "a": 4, "c": 5, "f": 6}
+	other := map[string]bool{"b": true, "f": false, "x": true}
+	for range 20 {
+		if got := keysNotIn(m, other); !slices.Equal(got, []string{"a", "c", "d", "e"}) {
+			t.Fatalf("keysNotIn: %v", got)
+		}
+	}
+	if got := keysNotIn(map[string]int{}, other); got != nil {
+		t.Fatalf("keysNotIn of an empty map: %v", got)
 	}
 }
