@@ -64,7 +64,9 @@ func decodeBlockParallel(data []byte, workers, partSize int) (map[string]any, bo
 		members = append(members, m)
 		parts = append(parts, ps...)
 	}
-	decodeParts(data, parts, workers)
+	decodeParts(parts, workers, &configCache{}, func(p *blockPart, _ *[]byte) ([]byte, bool) {
+		return data[p.start:p.end], true
+	})
 	return mergeParts(members, parts)
 }
 
@@ -130,7 +132,7 @@ func splitMember(data []byte, start, end, size int) (blockMember, []blockPart, b
 	if rest != nil || !r.advance() || r.eof || !seqEntry(r.text) {
 		return blockMember{}, whole, true
 	}
-	cs, _ := docScope.key(string(k))
+	cs, _ := keyScope(docScope, k)
 	ind, first := r.ind, start+r.lineStart()
 	marker := append(append([]byte{'\n'}, bytes.Repeat([]byte{' '}, ind)...), '-')
 	var parts []blockPart
@@ -163,8 +165,10 @@ func entryLine(t, marker []byte) int {
 	}
 }
 
-// decodeParts reads the parts on workers goroutines, largest first.
-func decodeParts(data []byte, parts []blockPart, workers int) {
+// decodeParts reads the parts on workers goroutines, largest first,
+// sharing configs; text gives a part's text (buf is its goroutine's to
+// reuse).
+func decodeParts(parts []blockPart, workers int, configs *configCache, text func(p *blockPart, buf *[]byte) ([]byte, bool)) {
 	order := make([]int, len(parts))
 	for i := range order {
 		order[i] = i
@@ -177,13 +181,16 @@ func decodeParts(data []byte, parts []blockPart, workers int) {
 	var wg sync.WaitGroup
 	for range min(workers, len(parts)) {
 		wg.Go(func() {
+			var buf []byte
 			for !failed.Load() {
 				i := int(next.Add(1)) - 1
 				if i >= len(order) {
 					return
 				}
 				p := &parts[order[i]]
-				p.v, p.ok = p.decode(data)
+				if t, ok := text(p, &buf); ok {
+					p.v, p.ok = p.decode(t, configs)
+				}
 				if !p.ok {
 					failed.Store(true)
 				}
@@ -193,9 +200,11 @@ func decodeParts(data []byte, parts []blockPart, workers int) {
 	wg.Wait()
 }
 
-// decode reads a part as the whole document's reader reads it there.
-func (p *blockPart) decode(data []byte) (any, bool) {
-	r := newBlockReader(data[p.start:p.end])
+// decode reads a part, whose text is text, as the whole document's
+// reader reads it there. What it returns shares nothing with text.
+func (p *blockPart) decode(text []byte, configs *configCache) (any, bool) {
+	r := newBlockReader(text)
+	r.configs = configs
 	if !r.advance() || r.eof {
 		return nil, false
 	}

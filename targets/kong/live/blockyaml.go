@@ -36,6 +36,9 @@ type blockReader struct {
 	depth int
 	names interner
 	buf   []byte
+	// configs are the plugin configs read before, by text; nil reads
+	// every config.
+	configs *configCache
 }
 
 // maxBlockDepth bounds nesting; deeper documents go to yaml.v3.
@@ -61,7 +64,14 @@ func newBlockReader(data []byte) *blockReader {
 
 // decodeBlockSerial is decodeBlockYAML on one goroutine.
 func decodeBlockSerial(data []byte) (m map[string]any, ok bool) {
+	return decodeBlockCached(data, &configCache{})
+}
+
+// decodeBlockCached is decodeBlockSerial reading plugin configs through
+// configs (nil: each config is read).
+func decodeBlockCached(data []byte, configs *configCache) (m map[string]any, ok bool) {
 	r := newBlockReader(data)
+	r.configs = configs
 	if !r.advance() || r.eof || r.ind != 0 {
 		return nil, false
 	}
@@ -179,7 +189,7 @@ func (r *blockReader) mapping(ind int, s scope, build bool) (any, bool) {
 		if !seen.add(k, r.seed) {
 			return nil, false
 		}
-		cs, keep := s.key(string(k))
+		cs, keep, name := keyIn(s, k)
 		var v any
 		if rest == nil {
 			v, ok = r.block(ind, cs, build && keep)
@@ -190,7 +200,10 @@ func (r *blockReader) mapping(ind int, s scope, build bool) (any, bool) {
 			return nil, false
 		}
 		if build && keep {
-			m[r.names.str(k)] = v
+			if name == "" {
+				name = r.names.str(k)
+			}
+			m[name] = v
 		}
 	}
 	return m, r.eof || r.ind < ind
@@ -205,6 +218,8 @@ func (r *blockReader) block(ind int, s scope, build bool) (any, bool) {
 	switch {
 	case r.eof:
 		return nil, true
+	case r.ind > ind && s == configScope && build:
+		return r.cachedNode(s)
 	case r.ind > ind:
 		return r.node(s, build)
 	case r.ind == ind && seqEntry(r.text):
@@ -359,9 +374,15 @@ func plainKey(k []byte) bool {
 // indicator reports a byte that cannot start a plain scalar here (the
 // YAML c-indicators; "-", "?" and ":" before a non-space are allowed by
 // YAML but left to yaml.v3 when starting a key).
-func indicator(c byte) bool {
-	return strings.IndexByte("-?:,[]{}#&*!|>'\"%@`", c) >= 0 || c == ' '
-}
+func indicator(c byte) bool { return indicators[c] }
+
+// indicators are indicator's answers by byte.
+var indicators = func() (t [256]bool) {
+	for _, c := range []byte("-?:,[]{}#&*!|>'\"%@` ") {
+		t[c] = true
+	}
+	return t
+}()
 
 // inline reads the value that follows "key: " or "- " on the current
 // line (and, for a plain scalar, its continuation lines deeper than ind).

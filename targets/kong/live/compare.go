@@ -24,6 +24,9 @@ type comparer struct {
 	d      *drift.Diff
 	routes map[string]*ir.Route // policy route by Kong route tag
 	names  nameCache
+	// pairs are the checks of plugin instance pairs whose fields all
+	// passed (pairChecks).
+	pairs map[pairKey][]drift.Check
 }
 
 func newComparer(p *ir.Policy) *comparer {
@@ -128,11 +131,21 @@ func (c *comparer) allRoutesIn(want, got *parsed, runs int) {
 		diffs[i] = p.d
 	}
 	c.d.Append(diffs...)
-	for _, name := range sortedKeys(got.routes) {
-		if _, ok := want.routes[name]; !ok {
-			c.unexpectedRoute(got, got.routes[name])
+	for _, name := range keysNotIn(got.routes, want.routes) {
+		c.unexpectedRoute(got, got.routes[name])
+	}
+}
+
+// keysNotIn returns, in order, the keys of m that other lacks.
+func keysNotIn[V, W any](m map[string]V, other map[string]W) []string {
+	var out []string
+	for k := range m {
+		if _, ok := other[k]; !ok {
+			out = append(out, k)
 		}
 	}
+	sort.Strings(out)
+	return out
 }
 
 // part returns a comparer for the same policy recording into a
@@ -212,17 +225,15 @@ func (c *comparer) plugins(at drift.At, want, got map[string]plugin) {
 		default:
 			c.d.Add(pat, txt.enabled)
 		}
-		c.pluginFields(pat, txt, name == w.Name, w, g)
+		c.pairFields(pat, txt, name == w.Name, w, g)
 	}
-	for _, name := range sortedKeys(got) {
-		if _, ok := want[name]; !ok {
-			g := got[name]
-			sev, why := unexpectedPluginSeverity(g.Name)
-			txt := c.names.plugin(name)
-			c.d.Add(withSuffix(withControl(at, pluginControl(g.Name, g.Config)), pathSuffix{txt.path}), txt.what,
-				drift.Finding{Direction: drift.Unexpected, Severity: sev, Actual: name,
-					Message: fmt.Sprintf("plugin %s (%s scope) is in live but not in the policy%s", name, g.Scope, why)})
-		}
+	for _, name := range keysNotIn(got, want) {
+		g := got[name]
+		sev, why := unexpectedPluginSeverity(g.Name)
+		txt := c.names.plugin(name)
+		c.d.Add(withSuffix(withControl(at, pluginControl(g.Name, g.Config)), pathSuffix{txt.path}), txt.what,
+			drift.Finding{Direction: drift.Unexpected, Severity: sev, Actual: name,
+				Message: fmt.Sprintf("plugin %s (%s scope) is in live but not in the policy%s", name, g.Scope, why)})
 	}
 }
 

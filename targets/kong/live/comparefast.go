@@ -1,8 +1,10 @@
 package live
 
 import (
+	"reflect"
 	"slices"
 	"strings"
+	"unsafe"
 
 	"github.com/rampart-policy/rampart/compiler/ir"
 	"github.com/rampart-policy/rampart/drift"
@@ -179,4 +181,43 @@ func (c *comparer) sameHeaders(at drift.At, name string, w, g any) bool {
 		c.d.Add(hat, c.names.join(name, h))
 	}
 	return true
+}
+
+// pairKey names a comparison of two plugin instances' fields: what
+// pluginFields reads of its arguments but the route. Configs are named
+// by identity: the builder gives the instances that repeat a config one
+// shared, never changed, map (builder.pluginConfig).
+type pairKey struct {
+	w, g          unsafe.Pointer
+	name, control string
+	what          string
+	plain         bool
+}
+
+// pairFields compares the fields of two plugin instances as
+// pluginFields does, once for each pair of configs: when every field of
+// a pair passed, the same checks are recorded again, on at's route, for
+// the pair's next instances. A pair with a finding is compared in full
+// each time.
+func (c *comparer) pairFields(at drift.At, pt pluginText, plain bool, w, g plugin) {
+	k := pairKey{w: reflect.ValueOf(w.Config).UnsafePointer(), g: reflect.ValueOf(g.Config).UnsafePointer(),
+		name: w.Name, control: at.Control, what: pt.what, plain: plain}
+	if checks, ok := c.pairs[k]; ok {
+		for _, ch := range checks {
+			c.d.Add(drift.At{Control: ch.Control, Route: at.Route, Listener: at.Listener}, ch.Name)
+		}
+		return
+	}
+	d := c.d
+	c.d = drift.NewDiff("kong")
+	c.pluginFields(at, pt, plain, w, g)
+	part := c.d
+	c.d = d
+	c.d.Append(part)
+	if r := part.Result(); len(r.Findings) == 0 {
+		if c.pairs == nil {
+			c.pairs = map[pairKey][]drift.Check{}
+		}
+		c.pairs[k] = r.Checks
+	}
 }

@@ -2,6 +2,8 @@ package live
 
 import (
 	"bytes"
+	"encoding/binary"
+	"math/bits"
 	"runtime"
 	"sync"
 	"unicode/utf8"
@@ -14,6 +16,22 @@ import (
 // (what jsonReader.str unquotes itself); for anything else ok is false
 // and the caller reads the string with jsonReader.str.
 func unquoteParallel(data []byte, open int) ([]byte, bool) {
+	body, ok := configBody(data, open)
+	if !ok {
+		return nil, false
+	}
+	workers := runtime.GOMAXPROCS(0)
+	if workers < 2 || len(body) < parallelMin {
+		return nil, false
+	}
+	return unquoteParts(body, workers)
+}
+
+// configBody returns the body of the JSON string opening at data[open]
+// and closing the document ({"config": "<body>"} and white space): the
+// bytes between that quote and the last one, which the caller checks
+// (unquoteRun refuses an unescaped quote).
+func configBody(data []byte, open int) ([]byte, bool) {
 	end := len(bytes.TrimRight(data, " \t\r\n"))
 	if end < 2 || data[end-1] != '}' {
 		return nil, false
@@ -22,12 +40,7 @@ func unquoteParallel(data []byte, open int) ([]byte, bool) {
 	if end-1 <= open || data[end-1] != '"' {
 		return nil, false
 	}
-	body := data[open+1 : end-1]
-	workers := runtime.GOMAXPROCS(0)
-	if workers < 2 || len(body) < parallelMin {
-		return nil, false
-	}
-	return unquoteParts(body, workers)
+	return data[open+1 : end-1], true
 }
 
 // unquoteParts unquotes a JSON string's body in about parts runs on as
@@ -88,11 +101,8 @@ func escapeCuts(body []byte, parts int) []int {
 func unquoteRun(dst, src []byte) (int, bool) {
 	n := 0
 	for i := 0; i < len(src); {
-		j := i
-		for j < len(src) && plainJSON[src[j]] {
-			j++
-		}
-		n += copy(dst[n:], src[i:j])
+		j := i + plainRun(dst[n:], src[i:])
+		n += j - i
 		if j == len(src) {
 			return n, true
 		}
@@ -150,4 +160,43 @@ func hex4(b []byte) (uint32, bool) {
 		v = v<<4 | uint32(c)
 	}
 	return v, true
+}
+
+// plainRun copies to dst the plain bytes (plainJSON) that start src and
+// returns how many there are. It copies eight bytes at a time, and may
+// write up to seven bytes more, within len(src): dst must be as long as
+// src.
+func plainRun(dst, src []byte) int {
+	k := 0
+	for k+8 <= len(src) {
+		w := binary.LittleEndian.Uint64(src[k:])
+		binary.LittleEndian.PutUint64(dst[k:], w)
+		if m := notPlain(w); m != 0 {
+			return k + bits.TrailingZeros64(m)>>3
+		}
+		k += 8
+	}
+	for k < len(src) && plainJSON[src[k]] {
+		dst[k] = src[k]
+		k++
+	}
+	return k
+}
+
+// Byte masks for notPlain.
+const (
+	ones  = 0x0101010101010101
+	highs = 0x8080808080808080
+)
+
+// notPlain returns, for the eight bytes of w (little-endian), a mask
+// whose lowest set bit is the high bit of the first byte that is not
+// plainJSON (below 0x20, at or above 0x80, a quote or a backslash); 0
+// when all are plain. (x - ones) &^ x & highs flags the zero bytes of x
+// and (w - 0x20 ones) &^ w & highs the bytes of w below 0x20: each may
+// flag a byte above a flagged one wrongly (a borrow), never one below,
+// so the lowest flag is exact.
+func notPlain(w uint64) uint64 {
+	q, b := w^(ones*'"'), w^(ones*'\\')
+	return (w & highs) | ((w - ones*0x20) &^ w & highs) | ((q - ones) &^ q & highs) | ((b - ones) &^ b & highs)
 }

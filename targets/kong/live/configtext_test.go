@@ -2,7 +2,10 @@ package live
 
 import (
 	"bytes"
+	"encoding/binary"
 	"encoding/json"
+	"math/bits"
+	"math/rand/v2"
 	"strings"
 	"testing"
 )
@@ -61,5 +64,55 @@ func TestUnquoteParts(t *testing.T) {
 	text, ok := adminConfigText(append(data, " \n"...))
 	if !ok || string(text) != large {
 		t.Fatalf("a large answer: ok %v, same %v", ok, string(text) == large)
+	}
+}
+
+// TestNotPlain holds notPlain to plainJSON byte by byte: every byte
+// value at every place of a word of plain bytes, and of a word of random
+// bytes; and unquoteRun to encoding/json with each byte value at each
+// place of a string longer than a word.
+func TestNotPlain(t *testing.T) {
+	rng := rand.New(rand.NewPCG(1, 2))
+	check := func(w [8]byte) {
+		want := 8
+		for i, c := range w {
+			if !plainJSON[c] {
+				want = i
+				break
+			}
+		}
+		if got := bits.TrailingZeros64(notPlain(binary.LittleEndian.Uint64(w[:]))) >> 3; got != want {
+			t.Fatalf("notPlain(%q) flags byte %d first, want %d", w, got, want)
+		}
+	}
+	for place := range 8 {
+		for c := range 256 {
+			w := [8]byte{'a', 'b', '~', ' ', '!', '#', '[', '}'}
+			w[place] = byte(c)
+			check(w)
+			for range 20 {
+				for i := range w {
+					w[i] = byte(rng.IntN(256))
+				}
+				w[place] = byte(c)
+				check(w)
+			}
+		}
+	}
+	for range 100000 {
+		var w [8]byte
+		for i := range w {
+			w[i] = byte(0x20 + rng.IntN(0x60))
+		}
+		check(w)
+	}
+	for c := range 256 {
+		for place := range 20 {
+			body := []byte("abcdefghijklmnopqrstuvwxyz")
+			body[place] = byte(c)
+			sameUnquote(t, body)
+			body[place+1] = 'n'
+			sameUnquote(t, body)
+		}
 	}
 }

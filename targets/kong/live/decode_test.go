@@ -102,17 +102,30 @@ func TestBlockYAMLSubset(t *testing.T) {
 }
 
 // FuzzBlockYAML: whatever the block decoder reads, yaml.v3 reads the
-// same way; read in parts, it reads as in one piece.
+// same way; read in parts, it reads as in one piece, also from the text
+// quoted as a JSON string; read through the config cache, as with every
+// config read.
 func FuzzBlockYAML(f *testing.F) {
 	for _, s := range []string{
 		"a: 1\nb:\n- x\n- y: 'z'\n  w: \"v\\n\"\n", "plugins:\n- name: acl\n  config:\n    allow:\n    - g\n    x: 1\n",
 		"a: b\n  c\n", "a:\n  - 0o17\n  - -0b11\n  - .5e3\n  - ~\n", "k: [] \n", "k: {}\n",
+		"plugins:\n- config:\n    allow:\n    - g\n    x: 1\n  name: acl\n- config:\n    allow:\n    - g\n    x: 1\n# c\n  name: acl\n",
+		"plugins:\n    - config:\n        x: a\n          b\n\n      name: acl\n    - config:\n        x: a\n          b\n",
 	} {
 		f.Add([]byte(s))
 	}
 	f.Fuzz(func(t *testing.T, data []byte) {
 		for _, size := range []int{1, 7, 40} {
 			sameInParts(t, "input", data, size, false)
+		}
+		quotedFuzz(t, data)
+		plain, pok := decodeBlockCached(data, nil)
+		cached, cok := decodeBlockSerial(data)
+		if pok != cok {
+			t.Fatalf("%q: read %v through the config cache, %v without", data, cok, pok)
+		}
+		if d := cmp.Diff(plain, cached, cmpopts.EquateNaNs()); d != "" {
+			t.Fatalf("%q: the config cache changes what is read (-without +with):\n%s", data, d)
 		}
 		fast, ok := decodeBlockYAML(data)
 		if !ok {
@@ -165,13 +178,15 @@ func TestJSONMatchesEncodingJSON(t *testing.T) {
 }
 
 // FuzzDecodeJSON: decodeJSON accepts what encoding/json accepts and reads
-// it the same way; what unquoteParts reads as a string's body,
+// it the same way, and the same through the config cache as with every
+// config read; what unquoteParts reads as a string's body,
 // encoding/json reads the same way.
 func FuzzDecodeJSON(f *testing.F) {
 	for _, s := range []string{
 		`{"a":1,"b":[true,false,null],"c":"x\u00e9\n"}`, `{"plugins":[{"name":"acl","config":{"allow":["g"],"x":1e999}}]}`,
 		`{"a":-0.5e+3,"a":2}`, `{"s":"\ud800"}`, "{\"s\":\"\xff\"}", `{} x`, `{"a":01}`,
 		`a\nb\\\\\"c\u00e9\/\t`, `a\\\\\\nb\ud83d\ude00`,
+		`{"plugins":[{"config":{"a":["}\""],"b":1}},{"config":{"a":["}\""],"b":1}},{"config":{"a":["}\""],"b":1}]}`,
 	} {
 		f.Add([]byte(s))
 	}
@@ -180,7 +195,14 @@ func FuzzDecodeJSON(f *testing.F) {
 		if t := bytes.TrimLeft(data, " \t\r\n"); len(t) == 0 || t[0] != '{' {
 			return
 		}
+		plain, perr := decodeJSONCached(data, nil)
 		fast, ferr := decodeJSON(data)
+		if fmt.Sprint(perr) != fmt.Sprint(ferr) {
+			t.Fatalf("%q: error %v through the config cache, %v without", data, ferr, perr)
+		}
+		if d := cmp.Diff(plain, fast); d != "" {
+			t.Fatalf("%q: the config cache changes what is read (-without +with):\n%s", data, d)
+		}
 		std, serr := decodeJSONStd(data)
 		if (ferr == nil) != (serr == nil) {
 			t.Fatalf("%q: decodeJSON error %v, encoding/json error %v", data, ferr, serr)

@@ -21,5 +21,10 @@
 // JSON through jsonReader, and GET /config's YAML through blockReader, a
 // reader of the block layout Kong's lyaml and yaml.v3 write that hands
 // anything else to yaml.v3 and is held to it by a differential test and a
-// fuzz target.
+// fuzz target. A large answer's YAML is read in parts on every core,
+// straight from the JSON string that carries it (blockesc.go). Both
+// decoders read each distinct plugin config text once (configCache: a
+// configuration repeats a few hundred configs over tens of thousands of
+// plugins); plugins that share a config share its normalised value, and
+// the comparer compares each pair of shared configs once (pairFields).
 package live

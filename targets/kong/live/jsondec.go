@@ -23,12 +23,21 @@ type jsonReader struct {
 	i     int
 	depth int
 	names interner
+	// configs are the plugin configs read before, by text; nil reads
+	// every config.
+	configs *configCache
 }
 
 // decodeJSON decodes a JSON object (the Admin API's answers, the entity
 // endpoints as Fetch assembles them) with the scopes applied.
 func decodeJSON(data []byte) (map[string]any, error) {
-	r := &jsonReader{data: data, names: interner{}}
+	return decodeJSONCached(data, &configCache{})
+}
+
+// decodeJSONCached is decodeJSON reading plugin configs through configs
+// (nil: each config is read).
+func decodeJSONCached(data []byte, configs *configCache) (map[string]any, error) {
+	r := &jsonReader{data: data, names: interner{}, configs: configs}
 	r.space()
 	if r.i >= len(data) || data[r.i] != '{' {
 		return nil, fmt.Errorf("want an object at the top level")
@@ -70,6 +79,8 @@ func (r *jsonReader) value(s scope, build bool) (any, error) {
 		return nil, r.fail("a value")
 	}
 	switch c := r.data[r.i]; {
+	case c == '{' && s == configScope && build:
+		return r.cachedObject(s)
 	case c == '{':
 		return r.object(s, build)
 	case c == '[':
@@ -124,7 +135,7 @@ func (r *jsonReader) object(s scope, build bool) (any, error) {
 		if err != nil {
 			return nil, err
 		}
-		cs, keep := s.key(string(k))
+		cs, keep, name := keyIn(s, k)
 		if r.space(); r.i >= len(r.data) || r.data[r.i] != ':' {
 			return nil, r.fail("':'")
 		}
@@ -135,7 +146,10 @@ func (r *jsonReader) object(s scope, build bool) (any, error) {
 			return nil, err
 		}
 		if build && keep {
-			m[r.names.str(k)] = v
+			if name == "" {
+				name = r.names.str(k)
+			}
+			m[name] = v
 		}
 		if done, err := r.next('}'); done || err != nil {
 			return m, err
@@ -362,16 +376,11 @@ func (in interner) str(b []byte) string {
 // {"config": "<text>"}, unquoted once; ok is false for any other JSON.
 // It saves decoding the answer into a string and copying it back.
 func adminConfigText(data []byte) (text []byte, ok bool) {
-	r := &jsonReader{data: data}
-	for _, want := range []string{"{", `"config"`, ":"} {
-		if r.space(); !bytes.HasPrefix(r.data[r.i:], []byte(want)) {
-			return nil, false
-		}
-		r.i += len(want)
-	}
-	if r.space(); r.i >= len(data) || data[r.i] != '"' {
+	open, ok := configOpen(data)
+	if !ok {
 		return nil, false
 	}
+	r := &jsonReader{data: data, i: open}
 	if text, ok := unquoteParallel(data, r.i); ok {
 		return text, true
 	}
@@ -387,4 +396,21 @@ func adminConfigText(data []byte) (text []byte, ok bool) {
 		return nil, false
 	}
 	return text, true
+}
+
+// configOpen returns the offset of the quote opening the string of the
+// Admin API's GET /config answer, {"config": "<text>"}; ok is false for
+// any other start.
+func configOpen(data []byte) (int, bool) {
+	r := &jsonReader{data: data}
+	for _, want := range []string{"{", `"config"`, ":"} {
+		if r.space(); !bytes.HasPrefix(r.data[r.i:], []byte(want)) {
+			return 0, false
+		}
+		r.i += len(want)
+	}
+	if r.space(); r.i >= len(data) || data[r.i] != '"' {
+		return 0, false
+	}
+	return r.i, true
 }

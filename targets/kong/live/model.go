@@ -4,8 +4,11 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
+	"reflect"
 	"slices"
 	"sort"
+	"strconv"
+	"unsafe"
 
 	"gopkg.in/yaml.v3"
 )
@@ -89,12 +92,15 @@ func parseConfig(data []byte) (*parsed, error) {
 	if err != nil {
 		return nil, err
 	}
+	return buildModel(top)
+}
+
+// buildModel normalises a decoded configuration.
+func buildModel(top map[string]any) (*parsed, error) {
 	if _, ok := top["_format_version"]; !ok {
 		return nil, fmt.Errorf("not a Kong declarative configuration: no _format_version")
 	}
-	b := &builder{p: &parsed{model: model{services: map[string]*service{}, routes: map[string]*route{},
-		consumers: map[string][]string{}}, global: map[string]plugin{}},
-		svcByID: map[string]string{}, routeByID: map[string]string{}, consumerByID: map[string]string{}}
+	b := newBuilder()
 	if err := b.build(top); err != nil {
 		return nil, err
 	}
@@ -108,6 +114,9 @@ func parseConfig(data []byte) (*parsed, error) {
 // decodeTop decodes a configuration, unwrapping the Admin API's
 // {"config": "<text>"}.
 func decodeTop(data []byte) (map[string]any, error) {
+	if top, ok := decodeConfigAnswer(data); ok {
+		return top, nil
+	}
 	text, ok := adminConfigText(data)
 	if !ok {
 		top, err := decodeDoc(data)
@@ -198,41 +207,70 @@ type builder struct {
 	p                                *parsed
 	svcByID, routeByID, consumerByID map[string]string
 	pending                          []pendingPlugin
+	// configs are the plugins' normalised configs, by plugin name and
+	// decoded config (pluginConfig).
+	configs map[configKey]map[string]any
+}
+
+// newBuilder returns a builder of an empty configuration.
+func newBuilder() *builder {
+	return &builder{p: &parsed{model: model{services: map[string]*service{}, routes: map[string]*route{},
+		consumers: map[string][]string{}}, global: map[string]plugin{}},
+		svcByID: map[string]string{}, routeByID: map[string]string{}, consumerByID: map[string]string{},
+		configs: map[configKey]map[string]any{}}
 }
 
 // pendingPlugin is a top-level plugin resolved once every entity is read.
 type pendingPlugin struct {
 	raw map[string]any
-	at  string
+	at  loc
+}
+
+// loc is where an entity is in the document, as "services[2].routes[0]":
+// its list and index, under its parent's loc. It is written out only
+// for an error message (String).
+type loc struct {
+	up   *loc
+	list string
+	i    int
+}
+
+// String writes l out.
+func (l *loc) String() string {
+	s := l.list + "[" + strconv.Itoa(l.i) + "]"
+	if l.up != nil {
+		return l.up.String() + "." + s
+	}
+	return s
 }
 
 // build reads every entity of a top-level document.
 func (b *builder) build(top map[string]any) error {
 	for i, s := range list(top["services"]) {
-		if err := b.service(s, fmt.Sprintf("services[%d]", i)); err != nil {
+		if err := b.service(s, &loc{list: "services", i: i}); err != nil {
 			return err
 		}
 	}
 	for i, r := range list(top["routes"]) {
-		if err := b.route(r, "", fmt.Sprintf("routes[%d]", i)); err != nil {
+		if err := b.route(r, "", &loc{list: "routes", i: i}); err != nil {
 			return err
 		}
 	}
 	for i, c := range list(top["consumers"]) {
-		if err := b.consumer(c, fmt.Sprintf("consumers[%d]", i)); err != nil {
+		if err := b.consumer(c, &loc{list: "consumers", i: i}); err != nil {
 			return err
 		}
 	}
 	for i, a := range list(top["acls"]) {
-		if err := b.acl(a, "", fmt.Sprintf("acls[%d]", i)); err != nil {
+		if err := b.acl(a, "", &loc{list: "acls", i: i}); err != nil {
 			return err
 		}
 	}
 	for i, p := range list(top["plugins"]) {
-		b.pending = append(b.pending, pendingPlugin{p, fmt.Sprintf("plugins[%d]", i)})
+		b.pending = append(b.pending, pendingPlugin{p, loc{list: "plugins", i: i}})
 	}
 	for _, pp := range b.pending {
-		if err := b.topPlugin(pp.raw, pp.at); err != nil {
+		if err := b.topPlugin(pp.raw, &pp.at); err != nil {
 			return err
 		}
 	}
@@ -294,13 +332,13 @@ func ref(v any, byID map[string]string) (string, bool) {
 }
 
 // service reads a service and its nested routes and plugins.
-func (b *builder) service(raw map[string]any, at string) error {
+func (b *builder) service(raw map[string]any, at *loc) error {
 	name := str(raw, "name")
 	if name == "" {
 		name = "id:" + str(raw, "id")
 	}
 	if _, dup := b.p.services[name]; dup {
-		return fmt.Errorf("%s: service %q twice", at, name)
+		return fmt.Errorf("%s: service %q twice", at.String(), name)
 	}
 	b.svcByID[str(raw, "id")] = name
 	b.p.services[name] = &service{Name: name, Fields: fields(raw, "name", "routes", "plugins", "tags", "enabled"),
@@ -309,12 +347,12 @@ func (b *builder) service(raw map[string]any, at string) error {
 		b.p.services[name].Fields["enabled"] = false
 	}
 	for i, r := range list(raw["routes"]) {
-		if err := b.route(r, name, fmt.Sprintf("%s.routes[%d]", at, i)); err != nil {
+		if err := b.route(r, name, &loc{up: at, list: "routes", i: i}); err != nil {
 			return err
 		}
 	}
 	for i, p := range list(raw["plugins"]) {
-		if err := b.addPlugin(b.p.services[name].Plugins, p, "service", fmt.Sprintf("%s.plugins[%d]", at, i)); err != nil {
+		if err := b.addPlugin(b.p.services[name].Plugins, p, "service", &loc{up: at, list: "plugins", i: i}); err != nil {
 			return err
 		}
 	}
@@ -323,7 +361,7 @@ func (b *builder) service(raw map[string]any, at string) error {
 
 // route reads a route and its nested plugins; svc is the enclosing
 // service in a nested file.
-func (b *builder) route(raw map[string]any, svc, at string) error {
+func (b *builder) route(raw map[string]any, svc string, at *loc) error {
 	name := str(raw, "name")
 	if name == "" {
 		name = "id:" + str(raw, "id")
@@ -334,7 +372,7 @@ func (b *builder) route(raw map[string]any, svc, at string) error {
 		}
 	}
 	if _, dup := b.p.routes[name]; dup {
-		return fmt.Errorf("%s: route %q twice", at, name)
+		return fmt.Errorf("%s: route %q twice", at.String(), name)
 	}
 	b.routeByID[str(raw, "id")] = name
 	r := &route{Name: name, Service: svc, Fields: fields(raw, "name", "service", "plugins", "tags"), Plugins: map[string]plugin{}}
@@ -351,7 +389,7 @@ func (b *builder) route(raw map[string]any, svc, at string) error {
 	}
 	b.p.routes[name] = r
 	for i, p := range list(raw["plugins"]) {
-		if err := b.addPlugin(r.Plugins, p, "route", fmt.Sprintf("%s.plugins[%d]", at, i)); err != nil {
+		if err := b.addPlugin(r.Plugins, p, "route", &loc{up: at, list: "plugins", i: i}); err != nil {
 			return err
 		}
 	}
@@ -359,7 +397,7 @@ func (b *builder) route(raw map[string]any, svc, at string) error {
 }
 
 // consumer reads a consumer and its nested ACL groups.
-func (b *builder) consumer(raw map[string]any, at string) error {
+func (b *builder) consumer(raw map[string]any, at *loc) error {
 	u := str(raw, "username")
 	if u == "" {
 		u = "id:" + str(raw, "id")
@@ -369,7 +407,7 @@ func (b *builder) consumer(raw map[string]any, at string) error {
 		b.p.consumers[u] = []string{}
 	}
 	for i, a := range list(raw["acls"]) {
-		if err := b.acl(a, u, fmt.Sprintf("%s.acls[%d]", at, i)); err != nil {
+		if err := b.acl(a, u, &loc{up: at, list: "acls", i: i}); err != nil {
 			return err
 		}
 	}
@@ -377,11 +415,11 @@ func (b *builder) consumer(raw map[string]any, at string) error {
 }
 
 // acl reads an ACL group membership.
-func (b *builder) acl(raw map[string]any, user, at string) error {
+func (b *builder) acl(raw map[string]any, user string, at *loc) error {
 	if user == "" {
 		u, ok := ref(raw["consumer"], b.consumerByID)
 		if !ok {
-			return fmt.Errorf("%s: ACL group of an unknown consumer", at)
+			return fmt.Errorf("%s: ACL group of an unknown consumer", at.String())
 		}
 		user = u
 	}
@@ -390,7 +428,7 @@ func (b *builder) acl(raw map[string]any, user, at string) error {
 }
 
 // topPlugin places a top-level plugin by its route, service or consumer.
-func (b *builder) topPlugin(raw map[string]any, at string) error {
+func (b *builder) topPlugin(raw map[string]any, at *loc) error {
 	if raw["consumer"] != nil || raw["consumer_group"] != nil {
 		// rampart scopes no plugin to a consumer: such an instance
 		// applies only to that consumer's requests; it is reported
@@ -399,40 +437,65 @@ func (b *builder) topPlugin(raw map[string]any, at string) error {
 	}
 	if raw["route"] != nil {
 		n, ok := ref(raw["route"], b.routeByID)
-		if !ok || b.p.routes[n] == nil {
-			return fmt.Errorf("%s: plugin %s on an unknown route", at, str(raw, "name"))
+		r := b.p.routes[n]
+		if !ok || r == nil {
+			return fmt.Errorf("%s: plugin %s on an unknown route", at.String(), str(raw, "name"))
 		}
-		return b.addPlugin(b.p.routes[n].Plugins, raw, "route", at)
+		return b.addPlugin(r.Plugins, raw, "route", at)
 	}
 	if raw["service"] != nil {
 		n, ok := ref(raw["service"], b.svcByID)
-		if !ok || b.p.services[n] == nil {
-			return fmt.Errorf("%s: plugin %s on an unknown service", at, str(raw, "name"))
+		s := b.p.services[n]
+		if !ok || s == nil {
+			return fmt.Errorf("%s: plugin %s on an unknown service", at.String(), str(raw, "name"))
 		}
-		return b.addPlugin(b.p.services[n].Plugins, raw, "service", at)
+		return b.addPlugin(s.Plugins, raw, "service", at)
 	}
 	return b.addPlugin(b.p.global, raw, "global", at)
 }
 
 // addPlugin records a plugin instance in into; Kong allows one instance
 // of a plugin per scope.
-func (b *builder) addPlugin(into map[string]plugin, raw map[string]any, scope, at string) error {
+func (b *builder) addPlugin(into map[string]plugin, raw map[string]any, scope string, at *loc) error {
 	name := str(raw, "name")
 	if name == "" {
-		return fmt.Errorf("%s: plugin without a name", at)
+		return fmt.Errorf("%s: plugin without a name", at.String())
 	}
 	key := name
 	if scope == "consumer" {
 		key = "consumer-scoped " + name
 	}
 	if _, dup := into[key]; dup {
-		return fmt.Errorf("%s: plugin %s twice in one scope", at, name)
+		return fmt.Errorf("%s: plugin %s twice in one scope", at.String(), name)
 	}
 	cfg, _ := raw["config"].(map[string]any)
 	enabled := true
 	if e, ok := raw["enabled"].(bool); ok {
 		enabled = e
 	}
-	into[key] = plugin{Name: name, Enabled: enabled, Scope: scope, Config: canon(name, withDefaults(name, cfg))}
+	into[key] = plugin{Name: name, Enabled: enabled, Scope: scope, Config: b.pluginConfig(name, cfg)}
 	return nil
+}
+
+// configKey names a decoded config of a plugin: by the plugin's name
+// and the config's map (its identity, not its content).
+type configKey struct {
+	name string
+	cfg  unsafe.Pointer
+}
+
+// pluginConfig returns canon(name, withDefaults(name, cfg)), once for
+// each plugin name and decoded config: the decoders give the plugins
+// that repeat a config text one shared value (configCache), and what
+// pluginConfig returns is only read, so they share one normalised
+// config too, which lets the comparer compare each pair of them once
+// (pairChecks).
+func (b *builder) pluginConfig(name string, cfg map[string]any) map[string]any {
+	k := configKey{name, reflect.ValueOf(cfg).UnsafePointer()}
+	if c, ok := b.configs[k]; ok {
+		return c
+	}
+	c := canon(name, withDefaults(name, cfg))
+	b.configs[k] = c
+	return c
 }

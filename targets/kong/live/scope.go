@@ -64,21 +64,77 @@ var configKeys = func() map[string]bool {
 // key returns the scope of a mapping's member named k, and whether the
 // member is kept. The document keeps every member (its other members
 // read whole); an entity only the fields read.
-func (s scope) key(k string) (scope, bool) {
+func (s scope) key(k string) (scope, bool) { return keyScope(s, k) }
+
+// keyScope is scope.key for a key as text or bytes (the decoders'
+// keys, looked up without a copy).
+func keyScope[K string | []byte](s scope, k K) (scope, bool) {
+	cs, keep, _ := keyIn(s, k)
+	return cs, keep
+}
+
+// keyIn is keyScope that also returns the key's text when a table of s
+// lists it (the decoders use it rather than copy or intern the key), ""
+// otherwise.
+func keyIn[K string | []byte](s scope, k K) (cs scope, keep bool, name string) {
 	switch s {
 	case docScope:
-		if cs, ok := entityKeys[s][k]; ok {
-			return cs, true
+		if e, ok := find(keyTables[s], k); ok {
+			return e.s, true, e.name
 		}
-		return rawScope, true
+		return rawScope, true, ""
 	case serviceScope, routeScope, consumerScope, aclScope, pluginScope:
-		cs, ok := entityKeys[s][k]
-		return cs, ok
+		e, ok := find(keyTables[s], k)
+		return e.s, ok, e.name
 	case configScope:
-		return rawScope, configKeys[k]
+		e, ok := find(keyTables[s], k)
+		return rawScope, ok, e.name
 	}
-	return rawScope, true
+	return rawScope, true, ""
 }
+
+// keyTable is a scope's kept keys by length, looked up without hashing
+// (the decoders look up every key they read).
+type keyTable [][]keyEntry
+
+// keyEntry is a kept key and the scope of its value.
+type keyEntry struct {
+	name string
+	s    scope
+}
+
+// find returns k's entry in t, and whether k is in t; the zero entry
+// (whose scope is the zero scope, as a lookup in entityKeys gives) when
+// it is not.
+func find[K string | []byte](t keyTable, k K) (keyEntry, bool) {
+	if len(k) < len(t) {
+		for _, e := range t[len(k)] {
+			if e.name == string(k) {
+				return e, true
+			}
+		}
+	}
+	return keyEntry{}, false
+}
+
+// keyTables are entityKeys and configKeys as keyTables, by scope.
+var keyTables = func() (t [pluginsScope + 1]keyTable) {
+	add := func(s scope, k string, cs scope) {
+		for len(t[s]) <= len(k) {
+			t[s] = append(t[s], nil)
+		}
+		t[s][len(k)] = append(t[s][len(k)], keyEntry{k, cs})
+	}
+	for s, keys := range entityKeys {
+		for k, cs := range keys {
+			add(s, k, cs)
+		}
+	}
+	for k := range configKeys {
+		add(configScope, k, rawScope)
+	}
+	return t
+}()
 
 // elem returns the scope of a sequence's members.
 func (s scope) elem() scope {

@@ -73,7 +73,11 @@ func resolvePlain(b []byte) (v any, isStr, ok bool) {
 		if timestampLike(s) {
 			return nil, false, false
 		}
-		if f, ok := resolveNumber(strings.ReplaceAll(s, "_", "")); ok {
+		p := strings.ReplaceAll(s, "_", "")
+		if innerDash(p) {
+			return nil, true, true
+		}
+		if f, ok := resolveNumber(p); ok {
 			return f, false, true
 		}
 	}
@@ -108,6 +112,20 @@ func smallInt(b []byte) (float64, bool) {
 // it: for a scalar whose value is not built.
 func plainOK(b []byte) bool {
 	return !timestampLike(string(b))
+}
+
+// innerDash reports a '-' at offset 3 or later that does not follow an
+// 'e' or 'E' (an id such as a UUID): resolveNumber reads no such text (a
+// sign opens an integer, and follows "0b" or "0o" at offset 2, or opens
+// a float's exponent), so it stays a string; this saves resolveNumber's
+// failing parses, which build errors.
+func innerDash(s string) bool {
+	for i := 3; i < len(s); i++ {
+		if s[i] == '-' && s[i-1] != 'e' && s[i-1] != 'E' {
+			return true
+		}
+	}
+	return false
 }
 
 // timestampLike reports a scalar starting "YYYY-", which yaml.v3 may
