@@ -11,6 +11,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 
 	"github.com/rampart-policy/rampart/compiler"
@@ -119,4 +120,13 @@ func ReadGzip(tb testing.TB, path string) []byte {
 		tb.Fatal(err)
 	}
 	return data
+}
+
+// Shaped makes FuzzDriftShaped's fuzzed strings into what a policy can
+// hold: CUE strings are UTF-8, so invalid bytes become U+FFFD rather than
+// the input being skipped, and the path segment goes under "/" (targets
+// refuse a path without it).
+func Shaped(host, seg, hname, hvalue, role string) (h, path, name, value, r string) {
+	valid := func(s string) string { return strings.ToValidUTF8(s, "\uFFFD") }
+	return valid(host), "/" + strings.TrimPrefix(valid(seg), "/"), valid(hname), valid(hvalue), valid(role)
 }

@@ -7,6 +7,7 @@ import (
 
 	"github.com/rampart-policy/rampart/compiler/ir"
 	"github.com/rampart-policy/rampart/drift"
+	"github.com/rampart-policy/rampart/internal/drifttest"
 	"github.com/rampart-policy/rampart/targets/kong"
 )
 
@@ -80,11 +81,7 @@ func namedTamper(name string) tamper {
 // reached the comparisons (false when the IR or the target refuses it).
 func shapedCase(t *testing.T, host, seg, hname, hvalue, role string, count uint16, pick uint8) bool {
 	t.Helper()
-	// CUE strings are UTF-8: a policy cannot hold anything else, so the
-	// fuzzer's bytes are made valid rather than the input skipped.
-	valid := func(s string) string { return strings.ToValidUTF8(s, "\uFFFD") }
-	host, hname, hvalue, role = valid(host), valid(hname), valid(hvalue), valid(role)
-	path := "/" + strings.TrimPrefix(valid(seg), "/") // a path segment: the target refuses a path without "/"
+	host, path, hname, hvalue, role := drifttest.Shaped(host, seg, hname, hvalue, role)
 	p := shapedIR(host, path, hname, hvalue, role, count)
 	if p.Validate() != nil {
 		return false
