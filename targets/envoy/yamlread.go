@@ -21,7 +21,8 @@ import (
 // strings plain (toYAML's simple words, YAML 1.1 booleans and null
 // excluded) or double-quoted with encoding/json's escapes and printable
 // characters only (no line break, tab or byte-order mark); null, true,
-// false; integers of at most 18 digits, "-0" excluded. Every line ends in
+// false; integers of at most 18 digits, "-0" excluded; keys of at most
+// maxKeyBytes. Every line ends in
 // "\n"; no comments, tags, anchors, flow collections (but the empty
 // ones), blank lines or trailing spaces. Within the subset yaml.v3 reads
 // the same document (TestYAMLSubsetMatchesYAMLv3, FuzzYAMLSubset), given
@@ -71,11 +72,17 @@ type token struct {
 	raw  []byte
 }
 
-// isKey reports whether t, just read, is a mapping key: a string
-// followed by ": " or ":\n" (the colon is not consumed).
+// isKey reports whether t, just read, is a mapping key: a string of at
+// most maxKeyBytes followed by ": " or ":\n" (the colon is not consumed).
 func (t token) isKey(r *subsetReader) bool {
-	return (t.kind == tokWord || t.kind == tokQuoted) && (r.at(": ") || r.at(":\n"))
+	return (t.kind == tokWord || t.kind == tokQuoted) && len(t.raw) <= maxKeyBytes && (r.at(": ") || r.at(":\n"))
 }
+
+// maxKeyBytes bounds a key the subset takes: yaml.v3 (libyaml) refuses a
+// simple key whose ":" comes more than 1024 characters after its start,
+// and a policy's route ID or provider name can be a key (jwt_authn's
+// requirement map). Longer keys are left to yaml.v3, which refuses them.
+const maxKeyBytes = 1000
 
 // at reports whether the input at i starts with s.
 func (r *subsetReader) at(s string) bool {

@@ -2,10 +2,13 @@ package envoy
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
 	"os"
 	"path/filepath"
 	"strings"
+
+	"github.com/rampart-policy/rampart/targets/internal/golden"
 	"testing"
 
 	"gopkg.in/yaml.v3"
@@ -173,6 +176,7 @@ func TestYAMLSubsetRefuses(t *testing.T) {
 		"a:\n- b\n", "a:\n   - b\n", "a:\n  - b\n   - c\n", "- a\n - b\n", "-  a\n", "- - a\n   - b\n",
 		"a: b:c\n", "a:b\n", "\"a\":b\n", "a: \"b\": c\n", "a: b\nb:\n", "--- a\n", "a: b\n...\n",
 		"a:\tb\n", "a: b\r\n", "1: a\n", "true: a\n", "y: a\n", "a: -\n", "a: - b\n",
+		strings.Repeat("a", 1100) + ": b\n", "c:\n  \"" + strings.Repeat("a", 1100) + "\": b\n",
 	} {
 		if out, ok := checkSubset(t, []byte(y)); ok {
 			t.Errorf("%q read as %q; want it left to yaml.v3", y, out)
@@ -254,4 +258,29 @@ func FuzzYAMLSubset(f *testing.F) {
 			t.Fatalf("toYAML prints %q as\n%s\nwhich the subset reader reads as %s", data, y, out)
 		}
 	})
+}
+
+// TestLongKeyBuild: a route ID long enough that yaml.v3 refuses it as a
+// key of envoy.yaml (jwt_authn's requirement map) makes Build fail, as
+// the full check always did, rather than pass the subset reader; a key
+// of maxKeyBytes is read as yaml.v3 reads it.
+func TestLongKeyBuild(t *testing.T) {
+	p := golden.ReadIR(t, "testdata/full.ir.yaml")
+	found := false
+	for _, s := range p.Services {
+		for _, r := range s.Routes {
+			if r.ID == "records/read" {
+				r.ID, found = "records/"+strings.Repeat("r", 1100), true
+			}
+		}
+	}
+	if !found {
+		t.Fatal("no route records/read in the fixture")
+	}
+	if _, err := New().Build(context.Background(), p); err == nil {
+		t.Fatal("Build wrote an envoy.yaml whose 1,108-byte key yaml.v3 refuses")
+	}
+	if _, ok := checkSubset(t, []byte(strings.Repeat("k", maxKeyBytes)+": v\n")); !ok {
+		t.Fatal("a key of maxKeyBytes is left to yaml.v3")
+	}
 }
